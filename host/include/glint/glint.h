@@ -1,0 +1,187 @@
+/*
+ * glint/glint.h - the Glint host API: create a sandbox from a guest ELF,
+ * register host functions, initialise it, call guest functions with typed
+ * arguments, snapshot/restore, cancel.
+ *
+ * Threading: a sandbox is used by one thread at a time (any thread; it may
+ * move between threads between calls).  glint_sandbox_kill() is the only
+ * function that may be called concurrently, from any thread.  Different
+ * sandboxes are fully independent: the library keeps no process-global
+ * mutable state, except that it installs one no-op handler for the cancel
+ * signal (config.cancel_signal, default SIGRTMIN+3) the first time a sandbox
+ * is created.
+ *
+ * Errors: every function returns a glint_status (GLINT_OK == 0).  Details
+ * (message, errno, fault vector/RIP/CR2/error code, faulting GPA) are in
+ * glint_sandbox_last_error(); creation failures fill the caller's glint_error.
+ * The library never prints and never exits the process.
+ */
+#ifndef GLINT_GLINT_H
+#define GLINT_GLINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glint/abi.h"
+#include "glint/status.h"
+#include "glint/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct glint_sandbox glint_sandbox;
+typedef struct glint_snapshot glint_snapshot;
+typedef struct glint_host_call glint_host_call;
+
+#define GLINT_ERROR_MESSAGE_SIZE 512u
+
+/* Details of the last failure. */
+typedef struct glint_error {
+    glint_status code;
+    int sys_errno;  /* errno of the failing system call, 0 if none */
+    bool has_fault; /* the fields below are meaningful */
+    uint32_t vector;      /* CPU exception vector (GLINT_E_GUEST_FAULT, STACK_OVERFLOW) */
+    uint64_t error_code;  /* CPU exception error code */
+    uint64_t rip;         /* guest RIP of the fault / access */
+    uint64_t cr2;         /* page-fault address */
+    uint64_t gpa;         /* guest-physical address (GLINT_E_MEMORY_ACCESS) */
+    int32_t guest_code;   /* abort code (GLINT_E_GUEST_ABORT) or guest error code */
+    char message[GLINT_ERROR_MESSAGE_SIZE];
+} glint_error;
+
+/* Permission bits for init data and mappings. */
+#define GLINT_PERM_READ 0x1u
+#define GLINT_PERM_WRITE 0x2u
+#define GLINT_PERM_EXEC 0x4u
+
+/* Log callback: a guest log record (level >= config.log_level).  file and
+ * message are NUL terminated and valid only during the callback. */
+typedef void (*glint_log_fn)(void *user, glint_log_level level, const char *file, uint32_t line,
+                             const char *message, size_t message_len);
+/* Print callback: guest stdout/stderr bytes, valid only during the callback. */
+typedef void (*glint_print_fn)(void *user, const char *data, size_t len);
+
+typedef struct glint_config {
+    uint64_t input_size;   /* input buffer bytes; default 16 KiB, min 8 KiB */
+    uint64_t output_size;  /* output buffer bytes; default 16 KiB, min 8 KiB */
+    uint64_t heap_size;    /* guest heap bytes; default 128 KiB, min 16 KiB */
+    uint64_t scratch_size; /* scratch region (buffers, stack); default 288 KiB */
+    const void *init_data; /* optional blob copied into guest memory */
+    uint64_t init_data_size;
+    uint32_t init_data_perms;    /* GLINT_PERM_*; default READ */
+    glint_log_level log_level;   /* default GLINT_LOG_INFO */
+    uint64_t memory_cap;         /* max total guest memory; default 16 GiB */
+    uint64_t call_deadline_ns;   /* per-call deadline, 0 = none */
+    int cancel_signal;           /* signal used to interrupt the vCPU; 0 = SIGRTMIN+3 */
+    glint_log_fn log_fn;         /* NULL: records dropped */
+    glint_print_fn print_fn;     /* NULL: output dropped */
+    void *callback_user;         /* passed to log_fn and print_fn */
+} glint_config;
+
+/* Fills cfg with the defaults. */
+void glint_config_init(glint_config *cfg);
+
+/* Creates a sandbox from a guest ELF file / memory buffer (copied; the caller
+ * keeps ownership).  Nothing runs yet.  On failure *out is NULL and err (if
+ * non-NULL) describes the problem.  cfg may be NULL for the defaults. */
+glint_status glint_sandbox_create(const glint_config *cfg, const char *elf_path,
+                                  glint_sandbox **out, glint_error *err);
+glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const void *elf,
+                                              size_t elf_size, glint_sandbox **out,
+                                              glint_error *err);
+/* Destroys the sandbox and everything it owns.  NULL is ignored. */
+void glint_sandbox_destroy(glint_sandbox *sb);
+
+/* Host function: args were checked against the registered signature; set
+ * *ret (its type is preset to the declared return type; string/bytes may
+ * point to memory the callback keeps valid until it returns).  Return
+ * GLINT_OK, or an error code with glint_host_call_set_error() for a message;
+ * the error reaches the guest, it does not poison the sandbox. */
+typedef glint_status (*glint_host_fn)(glint_host_call *call, void *user, const glint_value *args,
+                                      uint32_t argc, glint_value *ret);
+/* Registers a host function; only before glint_sandbox_initialize().  The
+ * name is copied.  GLINT_E_EXISTS for a duplicate. */
+glint_status glint_sandbox_register_host_function(glint_sandbox *sb, const char *name,
+                                                  glint_type ret, const glint_type *params,
+                                                  uint32_t argc, glint_host_fn fn, void *user);
+void glint_host_call_set_error(glint_host_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The sandbox making the call (for nested use of its API, e.g. logging). */
+glint_sandbox *glint_host_call_sandbox(glint_host_call *call);
+
+/* Runs the guest's initialisation until it reports ready (its function table). */
+glint_status glint_sandbox_initialize(glint_sandbox *sb);
+
+/* Calls guest function `name`.  args/argc must match its declared signature,
+ * `ret` its declared return type; both are checked before the VM is entered.
+ * *result receives the value; STRING/BYTES results point into the sandbox's
+ * output buffer and stay valid until the next call, restore or destroy.
+ * result may be NULL for VOID. */
+glint_status glint_sandbox_call(glint_sandbox *sb, const char *name, glint_type ret,
+                                const glint_value *args, uint32_t argc, glint_value *result);
+
+/* Stops a running call from any thread; the call returns GLINT_E_CANCELLED.
+ * Returns true if a call was in progress.  A kill with no call in progress
+ * does nothing (it never affects a later call). */
+bool glint_sandbox_kill(glint_sandbox *sb);
+
+/* Details of the last failure on this sandbox (never NULL). */
+const glint_error *glint_sandbox_last_error(const glint_sandbox *sb);
+bool glint_sandbox_is_poisoned(const glint_sandbox *sb);
+
+/* Guest functions (after initialisation). */
+typedef struct glint_function_info {
+    const char *name;
+    glint_type ret;
+    uint32_t argc;
+    glint_type params[GLINT_MAX_ARGS];
+} glint_function_info;
+uint32_t glint_sandbox_function_count(const glint_sandbox *sb);
+const glint_function_info *glint_sandbox_function(const glint_sandbox *sb, uint32_t index);
+const glint_function_info *glint_sandbox_find_function(const glint_sandbox *sb, const char *name);
+
+/* The memory layout, as guest-physical addresses and sizes. */
+typedef struct glint_layout_info {
+    uint64_t code_gpa, code_size;
+    uint64_t peb_gpa;
+    uint64_t heap_gpa, heap_size;
+    uint64_t init_data_gpa, init_data_size;
+    uint64_t page_tables_gpa, page_tables_size;
+    uint64_t snapshot_gpa, snapshot_size;
+    uint64_t scratch_gpa, scratch_size;
+    uint64_t input_gpa, input_size;
+    uint64_t output_gpa, output_size;
+    uint64_t stack_gpa, stack_size; /* stack_gpa = lowest byte; guard page below */
+    uint64_t exception_stack_gpa, exception_stack_size;
+    uint64_t metadata_gpa;
+    uint64_t entry_gpa;
+    uint64_t total_size;
+} glint_layout_info;
+void glint_sandbox_layout(const glint_sandbox *sb, glint_layout_info *out);
+
+/* Counters, cumulative since creation unless noted.  Cheap, always on. */
+typedef struct glint_counters {
+    uint64_t vm_runs;            /* KVM_RUN ioctls */
+    uint64_t exits_io;           /* port I/O exits */
+    uint64_t exits_mmio;         /* unmapped-memory exits */
+    uint64_t exits_hlt;
+    uint64_t exits_other;
+    uint64_t exits_interrupted;  /* KVM_RUN returned EINTR (signal) */
+    uint64_t ioctls_other;       /* every other KVM ioctl */
+    uint64_t syscalls_other;     /* mmap/munmap/madvise/mprotect/timer syscalls */
+    uint64_t host_allocations;   /* malloc/calloc/realloc by the library */
+    uint64_t host_calls;         /* guest -> host function calls */
+    uint64_t guest_calls;        /* completed glint_sandbox_call()s */
+    uint64_t restores;
+    uint64_t last_restore_pages_reset;
+    uint64_t last_restore_bytes_copied;
+    uint64_t last_restore_syscalls;
+} glint_counters;
+void glint_sandbox_counters(const glint_sandbox *sb, glint_counters *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GLINT_GLINT_H */

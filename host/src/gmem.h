@@ -1,0 +1,28 @@
+/*
+ * gmem.h - the one checked way for the host to touch guest memory.  A
+ * glint_gmem describes the host mapping of the two guest-physical regions;
+ * glint_gmem_span() returns a host pointer for [gpa, gpa+len) only if the
+ * whole range lies inside one region, with overflow checked.
+ */
+#ifndef GLINT_GMEM_H
+#define GLINT_GMEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct glint_gmem {
+    uint8_t *host;         /* host address of the snapshot region; scratch follows */
+    uint64_t snapshot_gpa;
+    uint64_t snapshot_size;
+    uint64_t scratch_gpa;
+    uint64_t scratch_size;
+} glint_gmem;
+
+/* Host pointer for [gpa, gpa+len), or NULL if any byte is outside guest
+ * memory or the range wraps.  len may be 0 (then gpa must still be inside). */
+void *glint_gmem_span(const glint_gmem *m, uint64_t gpa, uint64_t len);
+/* Copies out of / into guest memory; false if the range is invalid. */
+bool glint_gmem_read(const glint_gmem *m, uint64_t gpa, void *dst, uint64_t len);
+bool glint_gmem_write(const glint_gmem *m, uint64_t gpa, const void *src, uint64_t len);
+
+#endif

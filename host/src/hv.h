@@ -1,0 +1,85 @@
+/*
+ * hv.h - the hypervisor backend interface.  The sandbox core talks to the
+ * hypervisor only through this ops table, so another backend (MSHV, a mock)
+ * can be added beside hv_kvm.c.  A backend instance owns one VM with one vCPU.
+ *
+ * Threading: all ops are called from the thread running the sandbox, except
+ * interrupt(), which may be called from any thread and must be async-signal
+ * safe with respect to run().
+ */
+#ifndef GLINT_HV_H
+#define GLINT_HV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct glint_hv glint_hv;
+
+/* What a run() ended with: a small set the sandbox core understands. */
+typedef enum glint_exit_kind {
+    GLINT_EXIT_IO,          /* port I/O; see port/size/count/is_write/data */
+    GLINT_EXIT_MMIO,        /* access to unmapped guest-physical memory */
+    GLINT_EXIT_HLT,         /* guest executed HLT */
+    GLINT_EXIT_SHUTDOWN,    /* triple fault */
+    GLINT_EXIT_INTERRUPTED, /* a signal or interrupt() stopped the run */
+    GLINT_EXIT_FAILED       /* entry failure, internal error, unknown exit */
+} glint_exit_kind;
+
+typedef struct glint_exit {
+    glint_exit_kind kind;
+    uint16_t port;
+    uint8_t size;    /* access width in bytes */
+    uint32_t count;  /* repeat count (string I/O) */
+    bool is_write;   /* OUT / MMIO write */
+    uint64_t data;   /* first value written (OUT), up to 8 bytes */
+    uint64_t gpa;    /* MMIO address */
+    uint32_t reason; /* backend's raw exit reason, for messages */
+    uint64_t detail; /* backend's extra detail (hardware reason, suberror) */
+} glint_exit;
+
+/* Opaque, fixed-size vCPU state blob (registers, system registers, FPU/SSE). */
+typedef struct glint_vcpu_state {
+    uint8_t bytes[8192];
+    uint32_t size;
+} glint_vcpu_state;
+
+typedef struct glint_hv_counters {
+    uint64_t runs;
+    uint64_t ioctls_other;
+} glint_hv_counters;
+
+typedef struct glint_hv_ops {
+    const char *name;
+    /* Opens the hypervisor and creates a VM with one vCPU. */
+    glint_status (*create)(glint_hv **out, glint_error *err);
+    void (*destroy)(glint_hv *hv);
+    /* Maps host memory [host, host+size) at guest-physical gpa in slot. */
+    glint_status (*map)(glint_hv *hv, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
+                        bool read_only, glint_error *err);
+    glint_status (*unmap)(glint_hv *hv, uint32_t slot, glint_error *err);
+    /* Puts the vCPU in 64-bit long mode at entry with the given registers. */
+    glint_status (*setup_long_mode)(glint_hv *hv, uint64_t cr3, uint64_t rip, uint64_t rsp,
+                                    uint64_t rdi, uint64_t rsi, glint_error *err);
+    /* Runs until the next exit.  Returns GLINT_OK with *exit filled, or an
+     * error if the run could not be attempted. */
+    glint_status (*run)(glint_hv *hv, glint_exit *exit, glint_error *err);
+    /* Finishes a pending I/O or MMIO emulation without running guest code,
+     * so that saved state is consistent. */
+    glint_status (*complete_pending)(glint_hv *hv, glint_error *err);
+    /* Asks a concurrent or imminent run() to return GLINT_EXIT_INTERRUPTED. */
+    void (*request_interrupt)(glint_hv *hv);
+    void (*clear_interrupt)(glint_hv *hv);
+    glint_status (*get_rip)(glint_hv *hv, uint64_t *rip, glint_error *err);
+    glint_status (*save_state)(glint_hv *hv, glint_vcpu_state *state, glint_error *err);
+    glint_status (*restore_state)(glint_hv *hv, const glint_vcpu_state *state, glint_error *err);
+    void (*counters)(const glint_hv *hv, glint_hv_counters *out);
+} glint_hv_ops;
+
+extern const glint_hv_ops glint_hv_kvm_ops;
+
+/* True when the KVM device exists and can be opened read/write. */
+bool glint_kvm_available(void);
+
+#endif /* GLINT_HV_H */

@@ -1,0 +1,400 @@
+/*
+ * hv_kvm.c - the KVM backend: one VM, one vCPU, 64-bit long mode from the
+ * first instruction (no real-mode boot), exits mapped onto glint_exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hv.h"
+
+#define KVM_DEVICE "/dev/kvm"
+#define KVM_EXPECTED_API 12
+#define CPUID_MAX_ENTRIES 256
+
+/* Control-register bits for the long-mode entry state. */
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+
+/* MSRs a guest can change at CPL0 that are saved with the vCPU state. */
+static const uint32_t saved_msrs[] = {
+    0xC0000081, /* STAR */
+    0xC0000082, /* LSTAR */
+    0xC0000083, /* CSTAR */
+    0xC0000084, /* SFMASK */
+    0xC0000102, /* KERNEL_GS_BASE */
+    0x00000174, /* SYSENTER_CS */
+    0x00000175, /* SYSENTER_ESP */
+    0x00000176, /* SYSENTER_EIP */
+    0x00000277, /* PAT */
+};
+#define SAVED_MSR_COUNT (sizeof saved_msrs / sizeof saved_msrs[0])
+
+struct msr_block {
+    struct kvm_msrs header;
+    struct kvm_msr_entry entries[SAVED_MSR_COUNT];
+};
+
+/* Layout of glint_vcpu_state.bytes for this backend. */
+struct kvm_state_blob {
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    struct kvm_vcpu_events events;
+    struct msr_block msrs;
+    struct kvm_xsave xsave;
+};
+_Static_assert(sizeof(struct kvm_state_blob) <= sizeof(((glint_vcpu_state *)0)->bytes),
+               "vCPU state blob too small for KVM");
+
+struct glint_hv {
+    int kvm_fd;
+    int vm_fd;
+    int vcpu_fd;
+    struct kvm_run *run;
+    size_t run_size;
+    bool has_xsave;
+    glint_hv_counters counters;
+};
+
+bool glint_kvm_available(void) {
+    int fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return false;
+    int api = ioctl(fd, KVM_GET_API_VERSION, 0);
+    close(fd);
+    return api == KVM_EXPECTED_API;
+}
+
+/* ioctl that restarts on EINTR, for setup calls that must not fail spuriously. */
+static int kvm_ioctl(glint_hv *hv, int fd, unsigned long req, void *arg) {
+    int r;
+    do {
+        r = ioctl(fd, req, arg);
+    } while (r < 0 && errno == EINTR);
+    hv->counters.ioctls_other++;
+    return r;
+}
+
+static void kvm_destroy(glint_hv *hv) {
+    if (hv == NULL) return;
+    if (hv->run != NULL && hv->run != MAP_FAILED) munmap(hv->run, hv->run_size);
+    if (hv->vcpu_fd >= 0) close(hv->vcpu_fd);
+    if (hv->vm_fd >= 0) close(hv->vm_fd);
+    if (hv->kvm_fd >= 0) close(hv->kvm_fd);
+    free(hv);
+}
+
+static glint_status kvm_set_cpuid(glint_hv *hv, glint_error *err) {
+    struct {
+        struct kvm_cpuid2 header;
+        struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+    } cpuid;
+    memset(&cpuid, 0, sizeof cpuid);
+    cpuid.header.nent = CPUID_MAX_ENTRIES;
+    if (kvm_ioctl(hv, hv->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_SUPPORTED_CPUID failed");
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_CPUID2 failed");
+    return GLINT_OK;
+}
+
+static glint_status kvm_create(glint_hv **out, glint_error *err) {
+    glint_status st;
+    *out = NULL;
+    glint_hv *hv = calloc(1, sizeof *hv);
+    if (hv == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory for the VM");
+    hv->kvm_fd = hv->vm_fd = hv->vcpu_fd = -1;
+
+    hv->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
+    if (hv->kvm_fd < 0) {
+        st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "cannot open " KVM_DEVICE);
+        goto fail;
+    }
+    int api = kvm_ioctl(hv, hv->kvm_fd, KVM_GET_API_VERSION, NULL);
+    if (api != KVM_EXPECTED_API) {
+        st = glint_fail(err, GLINT_E_HYPERVISOR, "KVM API version %d, expected %d", api,
+                        KVM_EXPECTED_API);
+        goto fail;
+    }
+    if (kvm_ioctl(hv, hv->kvm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_IMMEDIATE_EXIT) <=
+        0) {
+        st = glint_fail(err, GLINT_E_HYPERVISOR, "KVM lacks KVM_CAP_IMMEDIATE_EXIT");
+        goto fail;
+    }
+    hv->has_xsave =
+        kvm_ioctl(hv, hv->kvm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_XSAVE) > 0;
+    hv->vm_fd = kvm_ioctl(hv, hv->kvm_fd, KVM_CREATE_VM, NULL);
+    if (hv->vm_fd < 0) {
+        st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_CREATE_VM failed");
+        goto fail;
+    }
+    int run_size = kvm_ioctl(hv, hv->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
+    if (run_size < (int)sizeof(struct kvm_run)) {
+        st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_VCPU_MMAP_SIZE failed");
+        goto fail;
+    }
+    hv->run_size = (size_t)run_size;
+    hv->vcpu_fd = kvm_ioctl(hv, hv->vm_fd, KVM_CREATE_VCPU, NULL);
+    if (hv->vcpu_fd < 0) {
+        st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_CREATE_VCPU failed");
+        goto fail;
+    }
+    hv->run = mmap(NULL, hv->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, hv->vcpu_fd, 0);
+    if (hv->run == MAP_FAILED) {
+        hv->run = NULL;
+        st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "mmap of kvm_run failed");
+        goto fail;
+    }
+    st = kvm_set_cpuid(hv, err);
+    if (st != GLINT_OK) goto fail;
+    *out = hv;
+    return GLINT_OK;
+fail:
+    kvm_destroy(hv);
+    return st;
+}
+
+static glint_status kvm_map(glint_hv *hv, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
+                            bool read_only, glint_error *err) {
+    struct kvm_userspace_memory_region region = {
+        .slot = slot,
+        .flags = read_only ? KVM_MEM_READONLY : 0,
+        .guest_phys_addr = gpa,
+        .memory_size = size,
+        .userspace_addr = (uint64_t)(uintptr_t)host,
+    };
+    if (kvm_ioctl(hv, hv->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno,
+                                "KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size 0x%llx", slot,
+                                (unsigned long long)gpa, (unsigned long long)size);
+    return GLINT_OK;
+}
+
+static glint_status kvm_unmap(glint_hv *hv, uint32_t slot, glint_error *err) {
+    struct kvm_userspace_memory_region region = {.slot = slot};
+    if (kvm_ioctl(hv, hv->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "removing memory slot %u", slot);
+    return GLINT_OK;
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type, bool code) {
+    memset(s, 0, sizeof *s);
+    s->base = 0;
+    s->limit = 0xffffffffu;
+    s->selector = selector;
+    s->type = type;
+    s->present = 1;
+    s->dpl = 0;
+    s->s = 1;
+    s->g = 1;
+    s->l = code ? 1 : 0;
+    s->db = code ? 0 : 1;
+}
+
+static glint_status kvm_setup_long_mode(glint_hv *hv, uint64_t cr3, uint64_t rip, uint64_t rsp,
+                                        uint64_t rdi, uint64_t rsi, glint_error *err) {
+    struct kvm_sregs sregs;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_SREGS failed");
+    flat_segment(&sregs.cs, GLINT_GDT_CODE_SELECTOR, 0xb, true); /* execute/read, accessed */
+    flat_segment(&sregs.ds, GLINT_GDT_DATA_SELECTOR, 0x3, false); /* read/write, accessed */
+    sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+    /* VM entry requires a usable busy TSS even though the guest loads its own. */
+    memset(&sregs.tr, 0, sizeof sregs.tr);
+    sregs.tr.selector = 0x18;
+    sregs.tr.limit = 0x67;
+    sregs.tr.type = 0xb;
+    sregs.tr.present = 1;
+    memset(&sregs.ldt, 0, sizeof sregs.ldt);
+    sregs.ldt.type = 0x2;
+    sregs.ldt.present = 1;
+    sregs.ldt.unusable = 1;
+    sregs.gdt.base = 0;
+    sregs.gdt.limit = 0;
+    sregs.idt.base = 0;
+    sregs.idt.limit = 0;
+    sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    sregs.cr3 = cr3;
+    sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_SREGS failed");
+
+    struct kvm_regs regs;
+    memset(&regs, 0, sizeof regs);
+    regs.rip = rip;
+    regs.rsp = rsp;
+    regs.rdi = rdi;
+    regs.rsi = rsi;
+    regs.rflags = 0x2; /* reserved bit 1; interrupts off */
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_REGS failed");
+
+    struct kvm_fpu fpu;
+    memset(&fpu, 0, sizeof fpu);
+    fpu.fcw = 0x37f;
+    fpu.mxcsr = 0x1f80;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_FPU failed");
+    return GLINT_OK;
+}
+
+static glint_status kvm_run(glint_hv *hv, glint_exit *exit, glint_error *err) {
+    struct kvm_run *run = hv->run;
+    memset(exit, 0, sizeof *exit);
+    int r = ioctl(hv->vcpu_fd, KVM_RUN, 0);
+    hv->counters.runs++;
+    if (r < 0) {
+        if (errno == EINTR || errno == EAGAIN) {
+            exit->kind = GLINT_EXIT_INTERRUPTED;
+            exit->reason = KVM_EXIT_INTR;
+            return GLINT_OK;
+        }
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_RUN failed");
+    }
+    exit->reason = run->exit_reason;
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO: {
+        exit->kind = GLINT_EXIT_IO;
+        exit->port = run->io.port;
+        exit->size = run->io.size;
+        exit->count = run->io.count;
+        exit->is_write = run->io.direction == KVM_EXIT_IO_OUT;
+        /* data_offset comes from the kernel, but check it against the page. */
+        if (exit->is_write && run->io.size <= 8 && run->io.data_offset <= hv->run_size - 8)
+            memcpy(&exit->data, (const uint8_t *)run + run->io.data_offset, run->io.size);
+        return GLINT_OK;
+    }
+    case KVM_EXIT_MMIO:
+        exit->kind = GLINT_EXIT_MMIO;
+        exit->gpa = run->mmio.phys_addr;
+        exit->size = (uint8_t)(run->mmio.len <= 8 ? run->mmio.len : 8);
+        exit->is_write = run->mmio.is_write != 0;
+        if (exit->is_write) memcpy(&exit->data, run->mmio.data, exit->size);
+        return GLINT_OK;
+    case KVM_EXIT_HLT: exit->kind = GLINT_EXIT_HLT; return GLINT_OK;
+    case KVM_EXIT_SHUTDOWN: exit->kind = GLINT_EXIT_SHUTDOWN; return GLINT_OK;
+    case KVM_EXIT_INTR: exit->kind = GLINT_EXIT_INTERRUPTED; return GLINT_OK;
+    case KVM_EXIT_FAIL_ENTRY:
+        exit->kind = GLINT_EXIT_FAILED;
+        exit->detail = run->fail_entry.hardware_entry_failure_reason;
+        return GLINT_OK;
+    case KVM_EXIT_INTERNAL_ERROR:
+        exit->kind = GLINT_EXIT_FAILED;
+        exit->detail = run->internal.suberror;
+        return GLINT_OK;
+    default: exit->kind = GLINT_EXIT_FAILED; return GLINT_OK;
+    }
+}
+
+static glint_status kvm_complete_pending(glint_hv *hv, glint_error *err) {
+    /* With immediate_exit set, KVM_RUN completes the pending PIO/MMIO and
+     * returns EINTR before entering the guest. */
+    hv->run->immediate_exit = 1;
+    int r = ioctl(hv->vcpu_fd, KVM_RUN, 0);
+    int saved = errno;
+    hv->counters.runs++;
+    hv->run->immediate_exit = 0;
+    if (r < 0 && saved != EINTR && saved != EAGAIN)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, saved, "completing pending I/O failed");
+    return GLINT_OK;
+}
+
+static void kvm_request_interrupt(glint_hv *hv) {
+    __atomic_store_n(&hv->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}
+
+static void kvm_clear_interrupt(glint_hv *hv) {
+    __atomic_store_n(&hv->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
+static glint_status kvm_get_rip(glint_hv *hv, uint64_t *rip, glint_error *err) {
+    struct kvm_regs regs;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_REGS failed");
+    *rip = regs.rip;
+    return GLINT_OK;
+}
+
+static void fill_msr_indices(struct msr_block *m) {
+    memset(m, 0, sizeof *m);
+    m->header.nmsrs = SAVED_MSR_COUNT;
+    for (size_t i = 0; i < SAVED_MSR_COUNT; i++) m->entries[i].index = saved_msrs[i];
+}
+
+static glint_status kvm_save_state(glint_hv *hv, glint_vcpu_state *state, glint_error *err) {
+    struct kvm_state_blob *b = (struct kvm_state_blob *)(void *)state->bytes;
+    memset(state, 0, sizeof *state);
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_REGS, &b->regs) < 0 ||
+        kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_SREGS, &b->sregs) < 0 ||
+        kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_VCPU_EVENTS, &b->events) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "reading vCPU registers failed");
+    fill_msr_indices(&b->msrs);
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_MSRS, &b->msrs) != (int)SAVED_MSR_COUNT)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_MSRS failed");
+    if (hv->has_xsave) {
+        if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_XSAVE, &b->xsave) < 0)
+            return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_XSAVE failed");
+    } else {
+        _Static_assert(sizeof(struct kvm_fpu) <= sizeof(struct kvm_xsave), "fpu fits");
+        if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_FPU, &b->xsave) < 0)
+            return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_FPU failed");
+    }
+    state->size = sizeof *b;
+    return GLINT_OK;
+}
+
+static glint_status kvm_restore_state(glint_hv *hv, const glint_vcpu_state *state,
+                                      glint_error *err) {
+    if (state->size != sizeof(struct kvm_state_blob))
+        return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "vCPU state blob has the wrong size");
+    /* The ioctls take non-const pointers but do not modify the input. */
+    struct kvm_state_blob *b = (struct kvm_state_blob *)(void *)(uintptr_t)state->bytes;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_SREGS, &b->sregs) < 0 ||
+        kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_REGS, &b->regs) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "writing vCPU registers failed");
+    if (kvm_ioctl(hv, hv->vcpu_fd, hv->has_xsave ? KVM_SET_XSAVE : KVM_SET_FPU, &b->xsave) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "writing FPU state failed");
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_MSRS, &b->msrs) != (int)SAVED_MSR_COUNT)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_MSRS failed");
+    struct kvm_vcpu_events events = b->events;
+    events.flags = 0; /* restore pending-exception state only, not NMI/SIPI/shadow */
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_VCPU_EVENTS, &events) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_VCPU_EVENTS failed");
+    return GLINT_OK;
+}
+
+static void kvm_counters(const glint_hv *hv, glint_hv_counters *out) { *out = hv->counters; }
+
+const glint_hv_ops glint_hv_kvm_ops = {
+    .name = "kvm",
+    .create = kvm_create,
+    .destroy = kvm_destroy,
+    .map = kvm_map,
+    .unmap = kvm_unmap,
+    .setup_long_mode = kvm_setup_long_mode,
+    .run = kvm_run,
+    .complete_pending = kvm_complete_pending,
+    .request_interrupt = kvm_request_interrupt,
+    .clear_interrupt = kvm_clear_interrupt,
+    .get_rip = kvm_get_rip,
+    .save_state = kvm_save_state,
+    .restore_state = kvm_restore_state,
+    .counters = kvm_counters,
+};

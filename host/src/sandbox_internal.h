@@ -1,0 +1,104 @@
+/*
+ * sandbox_internal.h - the sandbox object, shared by the host modules
+ * (sandbox.c, snapshot.c, filemap.c).  Not installed.
+ */
+#ifndef GLINT_SANDBOX_INTERNAL_H
+#define GLINT_SANDBOX_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "error.h"
+#include "gmem.h"
+#include "hv.h"
+
+/* Memory slots. */
+#define GLINT_SLOT_SNAPSHOT 0u
+#define GLINT_SLOT_SCRATCH 1u
+
+/* run_state bits; the rest is a call generation counter. */
+#define GLINT_RUN_RUNNING 0x1ull
+#define GLINT_RUN_CANCEL 0x2ull
+#define GLINT_RUN_GEN_ONE 0x4ull
+
+#define GLINT_HOST_ERROR_SIZE 256u
+
+typedef enum glint_sandbox_state {
+    GLINT_STATE_CREATED, /* host functions may be registered; not initialised */
+    GLINT_STATE_READY    /* initialised: calls allowed (unless poisoned) */
+} glint_sandbox_state;
+
+typedef struct glint_host_function {
+    char *name;
+    glint_type ret;
+    uint32_t argc;
+    glint_type params[GLINT_MAX_ARGS];
+    glint_host_fn fn;
+    void *user;
+} glint_host_function;
+
+struct glint_host_call {
+    glint_sandbox *sandbox;
+    bool has_message;
+    char message[GLINT_HOST_ERROR_SIZE];
+};
+
+struct glint_sandbox {
+    glint_config cfg;
+    glint_layout_info layout;
+    glint_gmem gmem;
+    uint8_t *input;  /* host view of the input buffer */
+    uint8_t *output; /* host view of the output buffer */
+
+    int image_fd;    /* memfd holding the image the private mapping shows */
+    uint8_t *mem;    /* MAP_PRIVATE mapping of image_fd: snapshot region, then scratch */
+    uint64_t mem_size;
+    uint64_t elf_hash;
+
+    const glint_hv_ops *hv_ops;
+    glint_hv *hv;
+
+    glint_sandbox_state state;
+    bool poisoned;
+    bool pending_io; /* the vCPU stopped inside an unfinished I/O exit */
+
+    glint_host_function *host_functions;
+    uint32_t host_function_count;
+    uint32_t host_function_cap;
+
+    glint_function_info *functions;
+    uint32_t function_count;
+    char *function_names;
+
+    glint_error last_error;
+    glint_counters counters;
+    struct glint_host_call host_call;
+
+    /* Cancellation: see docs/cancellation.md. */
+    _Atomic uint64_t run_state;
+    _Atomic uint32_t killers;
+    pthread_t vcpu_thread;
+    int cancel_signal;
+    bool timer_created;
+    timer_t deadline_timer;
+    pid_t timer_tid;
+    uint64_t deadline_ns; /* absolute CLOCK_MONOTONIC deadline of this call, 0 = none */
+};
+
+/* Library-counted allocations. */
+void *glint_sb_calloc(glint_sandbox *sb, size_t n, size_t size);
+
+/* Runs the vCPU until the guest reports DONE; handles host calls, logs and
+ * prints on the way.  On failure the sandbox is poisoned and last_error set. */
+glint_status glint_sb_run_until_done(glint_sandbox *sb);
+
+/* Poisons the sandbox with the error already in sb->last_error. */
+glint_status glint_sb_poison(glint_sandbox *sb);
+
+uint64_t glint_hash64(const void *data, size_t len, uint64_t seed);
+
+#endif
