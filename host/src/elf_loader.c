@@ -274,8 +274,10 @@ glint_status glint_elf_load(const glint_elf_info *info, const void *data, size_t
             return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "ELF info does not match the file");
         memcpy(image + s->vaddr, p + s->offset, s->filesz);
     }
+    /* rela_count is bounded first so that the multiplication cannot wrap. */
     if (info->rela_count != 0 &&
-        !range_ok(info->rela_offset, info->rela_count * sizeof(Elf64_Rela), size))
+        (info->rela_count > size / sizeof(Elf64_Rela) ||
+         !range_ok(info->rela_offset, info->rela_count * sizeof(Elf64_Rela), size)))
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "ELF info does not match the file");
     for (uint64_t i = 0; i < info->rela_count; i++) {
         Elf64_Rela r;

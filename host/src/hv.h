@@ -17,6 +17,9 @@
 
 typedef struct glint_hv glint_hv;
 
+#define GLINT_HV_MAP_READONLY 0x1u  /* guest writes exit as MMIO */
+#define GLINT_HV_MAP_LOG_DIRTY 0x2u /* track guest-written pages */
+
 /* What a run() ended with: a small set the sandbox core understands. */
 typedef enum glint_exit_kind {
     GLINT_EXIT_IO,          /* port I/O; see port/size/count/is_write/data */
@@ -55,9 +58,10 @@ typedef struct glint_hv_ops {
     /* Opens the hypervisor and creates a VM with one vCPU. */
     glint_status (*create)(glint_hv **out, glint_error *err);
     void (*destroy)(glint_hv *hv);
-    /* Maps host memory [host, host+size) at guest-physical gpa in slot. */
+    /* Maps host memory [host, host+size) at guest-physical gpa in slot;
+     * flags: GLINT_HV_MAP_*. */
     glint_status (*map)(glint_hv *hv, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
-                        bool read_only, glint_error *err);
+                        uint32_t flags, glint_error *err);
     glint_status (*unmap)(glint_hv *hv, uint32_t slot, glint_error *err);
     /* Puts the vCPU in 64-bit long mode at entry with the given registers. */
     glint_status (*setup_long_mode)(glint_hv *hv, uint64_t cr3, uint64_t rip, uint64_t rsp,
@@ -75,6 +79,11 @@ typedef struct glint_hv_ops {
     glint_status (*save_state)(glint_hv *hv, glint_vcpu_state *state, glint_error *err);
     glint_status (*restore_state)(glint_hv *hv, const glint_vcpu_state *state, glint_error *err);
     void (*counters)(const glint_hv *hv, glint_hv_counters *out);
+    /* For a slot mapped with GLINT_HV_MAP_LOG_DIRTY: fetches and clears the
+     * bitmap of pages the guest wrote since the last call (bit i = page i of
+     * the slot).  bitmap must hold slot_size / 4096 bits, rounded up to 64. */
+    glint_status (*fetch_dirty_log)(glint_hv *hv, uint32_t slot, uint64_t *bitmap,
+                                    glint_error *err);
 } glint_hv_ops;
 
 extern const glint_hv_ops glint_hv_kvm_ops;

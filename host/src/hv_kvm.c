@@ -171,10 +171,11 @@ fail:
 }
 
 static glint_status kvm_map(glint_hv *hv, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
-                            bool read_only, glint_error *err) {
+                            uint32_t flags, glint_error *err) {
     struct kvm_userspace_memory_region region = {
         .slot = slot,
-        .flags = read_only ? KVM_MEM_READONLY : 0,
+        .flags = ((flags & GLINT_HV_MAP_READONLY) ? KVM_MEM_READONLY : 0) |
+                 ((flags & GLINT_HV_MAP_LOG_DIRTY) ? KVM_MEM_LOG_DIRTY_PAGES : 0),
         .guest_phys_addr = gpa,
         .memory_size = size,
         .userspace_addr = (uint64_t)(uintptr_t)host,
@@ -382,6 +383,17 @@ static glint_status kvm_restore_state(glint_hv *hv, const glint_vcpu_state *stat
 
 static void kvm_counters(const glint_hv *hv, glint_hv_counters *out) { *out = hv->counters; }
 
+static glint_status kvm_fetch_dirty_log(glint_hv *hv, uint32_t slot, uint64_t *bitmap,
+                                        glint_error *err) {
+    struct kvm_dirty_log log;
+    memset(&log, 0, sizeof log);
+    log.slot = slot;
+    log.dirty_bitmap = bitmap;
+    if (kvm_ioctl(hv, hv->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_DIRTY_LOG slot %u", slot);
+    return GLINT_OK;
+}
+
 const glint_hv_ops glint_hv_kvm_ops = {
     .name = "kvm",
     .create = kvm_create,
@@ -397,4 +409,5 @@ const glint_hv_ops glint_hv_kvm_ops = {
     .save_state = kvm_save_state,
     .restore_state = kvm_restore_state,
     .counters = kvm_counters,
+    .fetch_dirty_log = kvm_fetch_dirty_log,
 };

@@ -66,9 +66,8 @@ void *glint_sb_calloc(glint_sandbox *sb, size_t n, size_t size) {
 
 /* ---- Errors ----------------------------------------------------------- */
 
-static glint_status sb_fail(glint_sandbox *sb, glint_status code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static glint_status sb_fail(glint_sandbox *sb, glint_status code, const char *fmt, ...) {
+#define sb_fail glint_sb_fail
+glint_status glint_sb_fail(glint_sandbox *sb, glint_status code, const char *fmt, ...) {
     glint_error *e = &sb->last_error;
     glint_error_clear(e);
     e->code = code;
@@ -115,7 +114,7 @@ static void cancel_signal_handler(int sig) {
     errno = saved;
 }
 
-static glint_status install_cancel_handler(int sig, glint_error *err) {
+glint_status glint_sb_install_cancel_handler(int sig, glint_error *err) {
     struct sigaction old;
     if (sigaction(sig, NULL, &old) != 0)
         return glint_fail_errno(err, GLINT_E_INVALID_ARGUMENT, errno, "bad cancel_signal %d", sig);
@@ -259,11 +258,10 @@ static glint_status build_image(glint_sandbox *sb, const glint_elf_info *elf, co
     return st;
 }
 
-static glint_status map_guest_memory(glint_sandbox *sb, glint_error *err) {
+glint_status glint_sb_map_memory(glint_sandbox *sb, int fd, glint_error *err) {
     const glint_layout_info *l = &sb->layout;
     sb->mem_size = l->total_size;
-    sb->mem = mmap(NULL, sb->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
-                   sb->image_fd, 0);
+    sb->mem = mmap(NULL, sb->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
     if (sb->mem == MAP_FAILED) {
         sb->mem = NULL;
         return glint_fail_errno(err, GLINT_E_NO_MEMORY, errno, "mapping guest memory");
@@ -277,11 +275,15 @@ static glint_status map_guest_memory(glint_sandbox *sb, glint_error *err) {
     sb->output = glint_gmem_span(&sb->gmem, l->output_gpa, l->output_size);
     if (sb->input == NULL || sb->output == NULL)
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "I/O buffers outside guest memory");
+    uint64_t max_pages = l->snapshot_size > l->scratch_size ? l->snapshot_size : l->scratch_size;
+    sb->dirty_bitmap_words = (max_pages / PAGE + 63u) / 64u;
+    sb->dirty_bitmap = glint_sb_calloc(sb, sb->dirty_bitmap_words, sizeof(uint64_t));
+    if (sb->dirty_bitmap == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
     glint_status st = sb->hv_ops->map(sb->hv, GLINT_SLOT_SNAPSHOT, l->snapshot_gpa,
-                                      l->snapshot_size, sb->mem, false, err);
+                                      l->snapshot_size, sb->mem, GLINT_HV_MAP_LOG_DIRTY, err);
     if (st != GLINT_OK) return st;
     return sb->hv_ops->map(sb->hv, GLINT_SLOT_SCRATCH, l->scratch_gpa, l->scratch_size,
-                           sb->mem + l->snapshot_size, false, err);
+                           sb->mem + l->snapshot_size, GLINT_HV_MAP_LOG_DIRTY, err);
 }
 
 glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const void *elf_data,
@@ -328,9 +330,9 @@ glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const voi
     st = build_image(sb, &elf, elf_data, elf_size, err);
     sb->cfg.init_data = NULL;
     if (st != GLINT_OK) goto fail;
-    if ((st = install_cancel_handler(sb->cancel_signal, err)) != GLINT_OK) goto fail;
+    if ((st = glint_sb_install_cancel_handler(sb->cancel_signal, err)) != GLINT_OK) goto fail;
     if ((st = sb->hv_ops->create(&sb->hv, err)) != GLINT_OK) goto fail;
-    if ((st = map_guest_memory(sb, err)) != GLINT_OK) goto fail;
+    if ((st = glint_sb_map_memory(sb, sb->image_fd, err)) != GLINT_OK) goto fail;
     st = sb->hv_ops->setup_long_mode(sb->hv, sb->layout.page_tables_gpa, sb->layout.entry_gpa,
                                      sb->layout.stack_gpa + sb->layout.stack_size,
                                      sb->layout.peb_gpa, GLINT_ABI_VERSION, err);
@@ -388,16 +390,30 @@ glint_status glint_sandbox_create(const glint_config *cfg, const char *elf_path,
     return status;
 }
 
+void glint_sb_free_functions(glint_sandbox *sb) {
+    if (!sb->functions_borrowed) {
+        free(sb->functions);
+        free(sb->function_names);
+    }
+    sb->functions = NULL;
+    sb->function_names = NULL;
+    sb->function_count = 0;
+    sb->functions_borrowed = false;
+}
+
 void glint_sandbox_destroy(glint_sandbox *sb) {
     if (sb == NULL) return;
     if (sb->timer_created) timer_delete(sb->deadline_timer);
     if (sb->hv != NULL) sb->hv_ops->destroy(sb->hv);
     if (sb->mem != NULL) munmap(sb->mem, sb->mem_size);
-    if (sb->image_fd >= 0) close(sb->image_fd);
+    if (sb->backing != NULL)
+        glint_snapshot_release(sb->backing);
+    else if (sb->image_fd >= 0)
+        close(sb->image_fd);
     for (uint32_t i = 0; i < sb->host_function_count; i++) free(sb->host_functions[i].name);
     free(sb->host_functions);
-    free(sb->functions);
-    free(sb->function_names);
+    glint_sb_free_functions(sb);
+    free(sb->dirty_bitmap);
     free(sb);
 }
 
@@ -421,8 +437,10 @@ glint_status glint_sandbox_register_host_function(glint_sandbox *sb, const char 
                                                   glint_type ret, const glint_type *params,
                                                   uint32_t argc, glint_host_fn fn, void *user) {
     if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
-    if (sb->state != GLINT_STATE_CREATED)
-        return sb_fail(sb, GLINT_E_STATE, "host functions must be registered before initialisation");
+    if (sb->state != GLINT_STATE_CREATED && !(sb->cloned && !sb->called))
+        return sb_fail(sb, GLINT_E_STATE,
+                       "host functions must be registered before initialisation (or, on a "
+                       "sandbox made from a snapshot, before its first call)");
     if (!name_valid(name))
         return sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "host function name empty or longer than %u",
                        GLINT_MAX_NAME_LEN);
@@ -1017,6 +1035,9 @@ glint_status glint_sandbox_call(glint_sandbox *sb, const char *name, glint_type 
                        sb->layout.input_size);
     glint_stack_commit(sb->input, sb->layout.input_size, n);
     glint_stack_init(sb->output, sb->layout.output_size);
+    /* Restore uses this to count host-written pages the dirty log can't see. */
+    if (n + 16u > sb->host_dirty_input) sb->host_dirty_input = n + 16u;
+    sb->called = true;
 
     st = begin_run(sb);
     if (st == GLINT_OK) st = glint_sb_run_until_done(sb);

@@ -47,6 +47,23 @@ struct glint_host_call {
     char message[GLINT_HOST_ERROR_SIZE];
 };
 
+struct glint_snapshot {
+    _Atomic uint32_t refs;
+    int fd;            /* sealed memfd: snapshot region then scratch */
+    uint64_t mem_size;
+    uint64_t data_pages; /* pages stored (non-zero) */
+    glint_layout_info layout;
+    glint_config cfg;  /* sizes and callbacks of the source sandbox */
+    uint64_t elf_hash;
+    glint_vcpu_state vcpu;
+    glint_function_info *functions;
+    uint32_t function_count;
+    char *function_names;
+    size_t function_names_size;
+    glint_host_function *host_functions; /* names owned */
+    uint32_t host_function_count;
+};
+
 struct glint_sandbox {
     glint_config cfg;
     glint_layout_info layout;
@@ -54,7 +71,14 @@ struct glint_sandbox {
     uint8_t *input;  /* host view of the input buffer */
     uint8_t *output; /* host view of the output buffer */
 
-    int image_fd;    /* memfd holding the image the private mapping shows */
+    int image_fd;    /* memfd the private mapping shows (owned unless backing) */
+    glint_snapshot *backing; /* snapshot image_fd belongs to, or NULL */
+    bool functions_borrowed; /* functions point into a snapshot */
+    bool called;             /* a call was made (host registration closes) */
+    bool cloned;             /* made by glint_sandbox_create_from_snapshot */
+    uint64_t *dirty_bitmap;  /* scratch for KVM's dirty log (both slots) */
+    uint64_t dirty_bitmap_words;
+    uint64_t host_dirty_input; /* bytes of input written by the host since restore */
     uint8_t *mem;    /* MAP_PRIVATE mapping of image_fd: snapshot region, then scratch */
     uint64_t mem_size;
     uint64_t elf_hash;
@@ -100,5 +124,13 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb);
 glint_status glint_sb_poison(glint_sandbox *sb);
 
 uint64_t glint_hash64(const void *data, size_t len, uint64_t seed);
+
+/* Shared by sandbox.c and snapshot.c. */
+glint_status glint_sb_map_memory(glint_sandbox *sb, int fd, glint_error *err);
+void glint_sb_free_functions(glint_sandbox *sb);
+/* Installs the no-op cancel-signal handler (idempotent). */
+glint_status glint_sb_install_cancel_handler(int sig, glint_error *err);
+glint_status glint_sb_fail(glint_sandbox *sb, glint_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

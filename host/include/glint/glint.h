@@ -181,6 +181,37 @@ typedef struct glint_counters {
 } glint_counters;
 void glint_sandbox_counters(const glint_sandbox *sb, glint_counters *out);
 
+/* ---- Snapshots (docs/snapshots.md) ---------------------------------------
+ * A snapshot is an immutable, reference-counted image of a sandbox's memory
+ * and vCPU state, kept in a sealed memfd.  Sandboxes restored to it or cloned
+ * from it map it copy-on-write, so restore only drops the pages the guest
+ * dirtied.  Snapshots may be shared between threads. */
+
+/* Captures the sandbox (initialised, not poisoned, no call running).  The
+ * sandbox keeps running on top of the new snapshot.  Release with
+ * glint_snapshot_release(). */
+glint_status glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out);
+/* Returns the sandbox to snap, byte for byte (memory, registers, FPU);
+ * un-poisons it.  snap must come from the same guest binary and sizes
+ * (GLINT_E_SNAPSHOT_MISMATCH otherwise). */
+glint_status glint_sandbox_restore(glint_sandbox *sb, glint_snapshot *snap);
+/* A new sandbox in snap's state, without re-running initialisation.  Host
+ * functions and callbacks of the snapshotted sandbox are inherited; cfg (may
+ * be NULL) overrides log_fn, print_fn, callback_user, log_level,
+ * call_deadline_ns and cancel_signal.  Host functions may be registered on
+ * the clone until its first call (needed for snapshots loaded from a file). */
+glint_status glint_sandbox_create_from_snapshot(glint_snapshot *snap, const glint_config *cfg,
+                                                glint_sandbox **out, glint_error *err);
+void glint_snapshot_retain(glint_snapshot *snap);
+void glint_snapshot_release(glint_snapshot *snap);
+/* Bytes of guest memory in the snapshot image, and of it, pages holding data. */
+uint64_t glint_snapshot_memory_size(const glint_snapshot *snap);
+
+/* Snapshot files: versioned, checksummed; see docs/snapshots.md.  A corrupt,
+ * truncated or foreign file is GLINT_E_SNAPSHOT_FORMAT. */
+glint_status glint_snapshot_save(const glint_snapshot *snap, const char *path, glint_error *err);
+glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_error *err);
+
 #ifdef __cplusplus
 }
 #endif
