@@ -27,6 +27,7 @@ typedef enum glint_exit_kind {
     GLINT_EXIT_HLT,         /* guest executed HLT */
     GLINT_EXIT_SHUTDOWN,    /* triple fault */
     GLINT_EXIT_INTERRUPTED, /* a signal or interrupt() stopped the run */
+    GLINT_EXIT_MEMORY_FAULT, /* host memory behind a slot is gone (file truncated) */
     GLINT_EXIT_FAILED       /* entry failure, internal error, unknown exit */
 } glint_exit_kind;
 

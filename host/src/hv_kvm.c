@@ -267,6 +267,11 @@ static glint_status kvm_run(glint_hv *hv, glint_exit *exit, glint_error *err) {
             exit->reason = KVM_EXIT_INTR;
             return GLINT_OK;
         }
+        if (errno == EFAULT) {
+            /* KVM could not fault in the host page behind a guest access. */
+            exit->kind = GLINT_EXIT_MEMORY_FAULT;
+            return GLINT_OK;
+        }
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_RUN failed");
     }
     exit->reason = run->exit_reason;

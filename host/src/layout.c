@@ -97,7 +97,8 @@ glint_status glint_layout_compute(const glint_layout_params *p, glint_layout_inf
         {GLINT_BASE_ADDRESS, out->page_tables_gpa - GLINT_BASE_ADDRESS},
         {out->scratch_gpa, out->scratch_size},
     };
-    out->page_tables_size = glint_page_table_pages(ranges, 2) * PAGE;
+    out->page_tables_size =
+        (glint_page_table_pages(ranges, 2) + GLINT_MAPPING_PT_POOL_PAGES) * PAGE;
     out->snapshot_gpa = GLINT_BASE_ADDRESS;
     out->snapshot_size = out->page_tables_gpa + out->page_tables_size - GLINT_BASE_ADDRESS;
     if (out->snapshot_size > max)

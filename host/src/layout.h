@@ -13,6 +13,11 @@
 
 #include "error.h"
 
+/* Page-table pages reserved after the initial tables for file mappings
+ * (sparse: untouched pages cost no memory).  A mapping takes at most one PD
+ * page per GiB it spans plus two PT pages for unaligned ends. */
+#define GLINT_MAPPING_PT_POOL_PAGES 128u
+
 typedef struct glint_layout_params {
     uint64_t image_size; /* bytes of the loaded ELF image (page aligned or not) */
     uint64_t entry;      /* ELF entry offset */

@@ -6,6 +6,7 @@
 #ifndef GLINT_PAGING_H
 #define GLINT_PAGING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -19,12 +20,19 @@ typedef struct glint_pt_builder {
 
 /* host must be zero-filled. */
 void glint_pt_init(glint_pt_builder *b, uint8_t *host, uint64_t gpa, uint64_t size);
-/* Maps [gpa, gpa+size) identity with perms (GLINT_PERM_*; READ is implied). */
+/* Maps [gpa, gpa+size) identity with perms (GLINT_PERM_*; READ is implied)
+ * using 4 KiB leaves. */
 glint_status glint_pt_map(glint_pt_builder *b, uint64_t gpa, uint64_t size, uint32_t perms,
                           glint_error *err);
+/* Same, with 2 MiB leaves wherever alignment allows (large_pages). */
+glint_status glint_pt_map_ex(glint_pt_builder *b, uint64_t gpa, uint64_t size, uint32_t perms,
+                             bool large_pages, glint_error *err);
+/* Clears the leaves covering [gpa, gpa+size); tables stay allocated. */
+glint_status glint_pt_unmap(glint_pt_builder *b, uint64_t gpa, uint64_t size, glint_error *err);
 
 #define GLINT_PTE_PRESENT (1ull << 0)
 #define GLINT_PTE_WRITE (1ull << 1)
+#define GLINT_PTE_LARGE (1ull << 7)
 #define GLINT_PTE_NX (1ull << 63)
 #define GLINT_PTE_ADDR_MASK 0x000ffffffffff000ull
 

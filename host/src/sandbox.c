@@ -109,8 +109,13 @@ bool glint_sandbox_is_poisoned(const glint_sandbox *sb) { return sb == NULL || s
 static void cancel_signal_handler(int sig) {
     (void)sig;
     int saved = errno;
-    glint_sandbox *sb = tls_running;
-    if (sb != NULL) sb->hv_ops->request_interrupt(sb->hv);
+    /* Every sandbox running on this thread: the innermost one (a host
+     * function may call into another sandbox) and those whose host function
+     * it runs inside.  An interrupt request on a sandbox that was not meant
+     * is harmless: its run loop sees neither a kill nor a passed deadline
+     * and re-enters. */
+    for (glint_sandbox *sb = tls_running; sb != NULL; sb = sb->tls_outer)
+        sb->hv_ops->request_interrupt(sb->hv);
     errno = saved;
 }
 
@@ -184,7 +189,7 @@ static glint_status map_image(glint_pt_builder *pt, const glint_elf_info *elf, u
 
 static glint_status build_page_tables(uint8_t *snap, const glint_layout_info *l,
                                       const glint_elf_info *elf, uint32_t init_perms,
-                                      glint_error *err) {
+                                      uint64_t *pt_used, glint_error *err) {
     glint_pt_builder pt;
     glint_status st;
     glint_pt_init(&pt, snap + (l->page_tables_gpa - l->snapshot_gpa), l->page_tables_gpa,
@@ -207,6 +212,7 @@ static glint_status build_page_tables(uint8_t *snap, const glint_layout_info *l,
         st = glint_pt_map(&pt, regions[i].gpa, regions[i].size, regions[i].perms, err);
         if (st != GLINT_OK) return st;
     }
+    *pt_used = pt.used;
     return GLINT_OK;
 }
 
@@ -252,7 +258,7 @@ static glint_status build_image(glint_sandbox *sb, const glint_elf_info *elf, co
         if (sb->cfg.init_data_size != 0)
             memcpy(snap + (l->init_data_gpa - l->snapshot_gpa), sb->cfg.init_data,
                    sb->cfg.init_data_size);
-        st = build_page_tables(snap, l, elf, sb->cfg.init_data_perms, err);
+        st = build_page_tables(snap, l, elf, sb->cfg.init_data_perms, &sb->pt_used, err);
     }
     munmap(snap, l->snapshot_size);
     return st;
@@ -350,7 +356,8 @@ glint_status glint_sandbox_create(const glint_config *cfg, const char *elf_path,
     glint_error_clear(err);
     if (out != NULL) *out = NULL;
     if (elf_path == NULL) return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "elf_path is NULL");
-    int fd = open(elf_path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block us; fstat rejects it below. */
+    int fd = open(elf_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return glint_fail_errno(err, GLINT_E_IO, errno, "cannot open %s", elf_path);
     struct stat st;
     glint_status status;
@@ -405,6 +412,7 @@ void glint_sandbox_destroy(glint_sandbox *sb) {
     if (sb == NULL) return;
     if (sb->timer_created) timer_delete(sb->deadline_timer);
     if (sb->hv != NULL) sb->hv_ops->destroy(sb->hv);
+    glint_sb_unmap_all(sb);
     if (sb->mem != NULL) munmap(sb->mem, sb->mem_size);
     if (sb->backing != NULL)
         glint_snapshot_release(sb->backing);
@@ -754,9 +762,14 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
             sb->counters.exits_mmio++;
             sb->pending_io = true;
             uint64_t rip = guest_rip(sb);
+            const char *what = "unmapped guest-physical address";
+            for (uint32_t i = 0; i < sb->mapping_count; i++) {
+                if (ex.gpa - sb->mappings[i].gpa < sb->mappings[i].size)
+                    what = "read-only mapping at guest-physical address";
+            }
             sb_fail(sb, GLINT_E_MEMORY_ACCESS,
-                    "guest %s unmapped guest-physical address 0x%" PRIx64 " (%u bytes) at RIP 0x%" PRIx64,
-                    ex.is_write ? "wrote to" : "read from", ex.gpa, ex.size, rip);
+                    "guest %s %s 0x%" PRIx64 " (%u bytes) at RIP 0x%" PRIx64,
+                    ex.is_write ? "wrote to" : "read from", what, ex.gpa, ex.size, rip);
             sb->last_error.gpa = ex.gpa;
             sb->last_error.rip = rip;
             sb->last_error.has_fault = true;
@@ -781,6 +794,13 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
             sb->hv_ops->clear_interrupt(sb->hv);
             continue;
         }
+        case GLINT_EXIT_MEMORY_FAULT:
+            sb->counters.exits_other++;
+            sb->pending_io = true;
+            return sb_fail_poison(sb, GLINT_E_MEMORY_ACCESS,
+                                  "guest touched memory the host cannot provide at RIP 0x%" PRIx64
+                                  " (a mapped file truncated or changed on the host?)",
+                                  guest_rip(sb));
         case GLINT_EXIT_FAILED:
             sb->counters.exits_other++;
             return sb_fail_poison(sb, GLINT_E_UNEXPECTED_EXIT,
@@ -808,20 +828,28 @@ static glint_status arm_deadline(glint_sandbox *sb) {
         sb->timer_created = true;
         sb->timer_tid = tid;
     }
+    /* The absolute deadline is taken before the timer is armed, so that it
+     * is never later than the timer's expiry: when the timer's signal
+     * arrives the run loop always finds the deadline passed (otherwise it
+     * would take the signal for a stale one and re-enter a guest that may
+     * spin forever, with no second signal to come). */
+    uint64_t ns = sb->cfg.call_deadline_ns;
+    uint64_t now = monotonic_ns();
+    sb->deadline_ns = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
     struct itimerspec its;
     memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = (time_t)(sb->cfg.call_deadline_ns / 1000000000ull);
-    its.it_value.tv_nsec = (long)(sb->cfg.call_deadline_ns % 1000000000ull);
+    its.it_value.tv_sec = (time_t)(ns / 1000000000ull);
+    its.it_value.tv_nsec = (long)(ns % 1000000000ull);
     sb->counters.syscalls_other++;
     if (timer_settime(sb->deadline_timer, 0, &its, NULL) != 0)
         return sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "timer_settime failed: %s", strerror(errno));
-    sb->deadline_ns = monotonic_ns() + sb->cfg.call_deadline_ns;
     return GLINT_OK;
 }
 
 static glint_status begin_run(glint_sandbox *sb) {
     sb->hv_ops->clear_interrupt(sb->hv);
     sb->vcpu_thread = pthread_self();
+    sb->tls_outer = tls_running; /* non-NULL inside another sandbox's host function */
     tls_running = sb;
     uint64_t gen = atomic_load_explicit(&sb->run_state, memory_order_relaxed) & ~(uint64_t)3u;
     atomic_store_explicit(&sb->run_state, gen | GLINT_RUN_RUNNING, memory_order_release);
@@ -843,7 +871,29 @@ static void end_run(glint_sandbox *sb) {
         timer_settime(sb->deadline_timer, 0, &off, NULL);
         sb->deadline_ns = 0;
     }
-    tls_running = NULL;
+    tls_running = sb->tls_outer;
+    sb->tls_outer = NULL;
+}
+
+/* True while a run is in progress on sb.  Since a sandbox is used by one
+ * thread at a time, a caller that finds it true is a host function of this
+ * very sandbox trying to re-enter it. */
+bool glint_sb_running(const glint_sandbox *sb) {
+    return (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_RUNNING) != 0;
+}
+
+glint_status glint_sb_fail_running(glint_sandbox *sb, const char *what) {
+    return sb_fail(sb, GLINT_E_STATE,
+                   "%s refused: a call is running on this sandbox (re-entry from one of its host "
+                   "functions is not allowed)",
+                   what);
+}
+
+glint_status glint_sandbox_set_call_deadline(glint_sandbox *sb, uint64_t deadline_ns) {
+    if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
+    if (glint_sb_running(sb)) return glint_sb_fail_running(sb, "glint_sandbox_set_call_deadline");
+    sb->cfg.call_deadline_ns = deadline_ns;
+    return GLINT_OK;
 }
 
 bool glint_sandbox_kill(glint_sandbox *sb) {
@@ -912,6 +962,7 @@ static glint_status read_function_table(glint_sandbox *sb) {
 
 glint_status glint_sandbox_initialize(glint_sandbox *sb) {
     if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
+    if (glint_sb_running(sb)) return glint_sb_fail_running(sb, "glint_sandbox_initialize");
     if (sb->poisoned)
         return sb_fail(sb, GLINT_E_POISONED, "sandbox is poisoned: %s", sb->last_error.message);
     if (sb->state != GLINT_STATE_CREATED)
@@ -952,6 +1003,7 @@ const glint_function_info *glint_sandbox_function(const glint_sandbox *sb, uint3
 
 static glint_status check_call(glint_sandbox *sb, const char *name, glint_type ret,
                                const glint_value *args, uint32_t argc) {
+    if (glint_sb_running(sb)) return glint_sb_fail_running(sb, "glint_sandbox_call");
     if (sb->state != GLINT_STATE_READY)
         return sb_fail(sb, GLINT_E_STATE, "sandbox is not initialised");
     if (sb->poisoned)

@@ -47,6 +47,20 @@ struct glint_host_call {
     char message[GLINT_HOST_ERROR_SIZE];
 };
 
+/* A guest-physical range backed by a host file or embedder memory. */
+typedef struct glint_mapping {
+    uint64_t gpa;
+    uint64_t size;  /* page aligned */
+    uint32_t mode;  /* GLINT_MAP_* */
+    char label[GLINT_FILE_MAPPING_LABEL_SIZE];
+    int fd;         /* file mappings: our own descriptor; -1 for host memory */
+    void *host;     /* host address mapped into the guest */
+    bool owns_host; /* host is our mmap of fd (unmapped with the mapping) */
+    uint32_t slot;
+} glint_mapping;
+
+#define GLINT_SLOT_FIRST_MAPPING 2u
+
 struct glint_snapshot {
     _Atomic uint32_t refs;
     int fd;            /* sealed memfd: snapshot region then scratch */
@@ -62,6 +76,9 @@ struct glint_snapshot {
     size_t function_names_size;
     glint_host_function *host_functions; /* names owned */
     uint32_t host_function_count;
+    uint64_t pt_used; /* bytes of the page-table area in use */
+    glint_mapping mappings[GLINT_MAX_FILE_MAPPINGS]; /* fds owned (dups), host not owned */
+    uint32_t mapping_count;
 };
 
 struct glint_sandbox {
@@ -98,6 +115,10 @@ struct glint_sandbox {
     uint32_t function_count;
     char *function_names;
 
+    uint64_t pt_used; /* bytes of the page-table area handed out */
+    glint_mapping mappings[GLINT_MAX_FILE_MAPPINGS];
+    uint32_t mapping_count;
+
     glint_error last_error;
     glint_counters counters;
     struct glint_host_call host_call;
@@ -111,6 +132,7 @@ struct glint_sandbox {
     timer_t deadline_timer;
     pid_t timer_tid;
     uint64_t deadline_ns; /* absolute CLOCK_MONOTONIC deadline of this call, 0 = none */
+    glint_sandbox *tls_outer; /* sandbox running on this thread when this run began */
 };
 
 /* Library-counted allocations. */
@@ -125,9 +147,22 @@ glint_status glint_sb_poison(glint_sandbox *sb);
 
 uint64_t glint_hash64(const void *data, size_t len, uint64_t seed);
 
+/* filemap.c: the sandbox side of file mappings. */
+void glint_sb_unmap_all(glint_sandbox *sb);
+/* Makes the sandbox's mappings equal to snap's (after its memory, which holds
+ * the page tables and the PEB table, was restored). */
+glint_status glint_sb_restore_mappings(glint_sandbox *sb, const glint_snapshot *snap);
+/* Copies the mapping list into snap (duplicating descriptors). */
+glint_status glint_sb_snapshot_mappings(const glint_sandbox *sb, glint_snapshot *snap);
+void glint_snapshot_free_mappings(glint_snapshot *snap);
+
 /* Shared by sandbox.c and snapshot.c. */
 glint_status glint_sb_map_memory(glint_sandbox *sb, int fd, glint_error *err);
 void glint_sb_free_functions(glint_sandbox *sb);
+/* A run is in progress (the caller can only be one of its host functions);
+ * the API refuses re-entry with glint_sb_fail_running (GLINT_E_STATE). */
+bool glint_sb_running(const glint_sandbox *sb);
+glint_status glint_sb_fail_running(glint_sandbox *sb, const char *what);
 /* Installs the no-op cancel-signal handler (idempotent). */
 glint_status glint_sb_install_cancel_handler(int sig, glint_error *err);
 glint_status glint_sb_fail(glint_sandbox *sb, glint_status code, const char *fmt, ...)

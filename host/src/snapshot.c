@@ -44,6 +44,7 @@ void glint_snapshot_release(glint_snapshot *snap) {
     if (snap == NULL) return;
     if (atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) != 1) return;
     if (snap->fd >= 0) close(snap->fd);
+    glint_snapshot_free_mappings(snap);
     free(snap->functions);
     free(snap->function_names);
     for (uint32_t i = 0; i < snap->host_function_count; i++) free(snap->host_functions[i].name);
@@ -208,6 +209,7 @@ static glint_status count_dirty_pages(glint_sandbox *sb, uint64_t *pages) {
 glint_status glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out) {
     if (sb == NULL || out == NULL) return GLINT_E_INVALID_ARGUMENT;
     *out = NULL;
+    if (glint_sb_running(sb)) return glint_sb_fail_running(sb, "glint_sandbox_snapshot");
     if (sb->state != GLINT_STATE_READY)
         return glint_sb_fail(sb, GLINT_E_STATE, "snapshot needs an initialised sandbox");
     if (sb->poisoned)
@@ -225,6 +227,11 @@ glint_status glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out) {
     snap->layout = sb->layout;
     snap->cfg = sb->cfg;
     snap->elf_hash = sb->elf_hash;
+    snap->pt_used = sb->pt_used;
+    if (glint_sb_snapshot_mappings(sb, snap) != GLINT_OK) {
+        st = glint_sb_fail(sb, GLINT_E_NO_MEMORY, "duplicating mapping descriptors failed");
+        goto fail;
+    }
     if (copy_function_table(snap, sb->functions, sb->function_count) != GLINT_OK ||
         copy_host_functions(&snap->host_functions, &snap->host_function_count, sb->host_functions,
                             sb->host_function_count) != GLINT_OK) {
@@ -257,6 +264,7 @@ static glint_status check_compatible(glint_sandbox *sb, const glint_snapshot *sn
 
 glint_status glint_sandbox_restore(glint_sandbox *sb, glint_snapshot *snap) {
     if (sb == NULL || snap == NULL) return GLINT_E_INVALID_ARGUMENT;
+    if (glint_sb_running(sb)) return glint_sb_fail_running(sb, "glint_sandbox_restore");
     glint_status st = check_compatible(sb, snap);
     if (st != GLINT_OK) return st;
     glint_counters before;
@@ -282,6 +290,10 @@ glint_status glint_sandbox_restore(glint_sandbox *sb, glint_snapshot *snap) {
     }
     if ((st = sb->hv_ops->restore_state(sb->hv, &snap->vcpu, &sb->last_error)) != GLINT_OK)
         return glint_sb_poison(sb);
+    sb->pt_used = snap->pt_used;
+    if (sb->mapping_count != 0 || snap->mapping_count != 0) {
+        if ((st = glint_sb_restore_mappings(sb, snap)) != GLINT_OK) return glint_sb_poison(sb);
+    }
     if (!(sb->functions_borrowed && sb->functions == snap->functions)) {
         glint_sb_free_functions(sb);
         sb->functions = snap->functions;
@@ -344,6 +356,12 @@ glint_status glint_sandbox_create_from_snapshot(glint_snapshot *snap, const glin
     if ((st = sb->hv_ops->create(&sb->hv, err)) != GLINT_OK) goto fail;
     if ((st = glint_sb_map_memory(sb, snap->fd, err)) != GLINT_OK) goto fail;
     if ((st = sb->hv_ops->restore_state(sb->hv, &snap->vcpu, err)) != GLINT_OK) goto fail;
+    sb->pt_used = snap->pt_used;
+    if (snap->mapping_count != 0 && glint_sb_restore_mappings(sb, snap) != GLINT_OK) {
+        st = GLINT_E_MAPPING;
+        if (err != NULL) *err = sb->last_error;
+        goto fail;
+    }
     if ((st = glint_sb_install_cancel_handler(sb->cancel_signal, err)) != GLINT_OK) goto fail;
     sb->functions = snap->functions;
     sb->function_names = snap->function_names;

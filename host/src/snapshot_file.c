@@ -43,6 +43,7 @@ struct snapshot_file_header {
     uint64_t init_data_size, memory_cap;
     uint32_t init_data_perms, log_level;
     glint_layout_info layout;
+    uint64_t pt_used;
     uint64_t checksum;
 };
 
@@ -96,6 +97,11 @@ glint_status glint_snapshot_save(const glint_snapshot *snap, const char *path, g
     glint_error_clear(err);
     if (snap == NULL || path == NULL)
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "NULL snapshot or path");
+    if (snap->mapping_count != 0)
+        return glint_fail(err, GLINT_E_MAPPING,
+                          "a snapshot with file or memory mappings cannot be saved (the files "
+                          "would not exist in the loading process); unmap them before the "
+                          "snapshot and map them again after loading");
     glint_status st = GLINT_OK;
     uint8_t *image = MAP_FAILED;
     uint64_t *index = NULL;
@@ -153,6 +159,7 @@ glint_status glint_snapshot_save(const glint_snapshot *snap, const char *path, g
     h.init_data_perms = snap->cfg.init_data_perms;
     h.log_level = (uint32_t)snap->cfg.log_level;
     h.layout = snap->layout;
+    h.pt_used = snap->pt_used;
 
     /* The header is hashed with its checksum field zero, written last. */
     hashed_writer w = {fd, (off_t)sizeof h, fnv_continue(FNV_BASIS, &h, sizeof h), false};
@@ -232,13 +239,20 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
     glint_snapshot *snap = NULL;
     uint64_t *index = NULL;
     uint8_t *page = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on
+     * the reads of a regular file). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return glint_fail_errno(err, GLINT_E_IO, errno, "cannot open %s", path);
     struct stat sbuf;
     struct snapshot_file_header h;
     uint64_t hash = FNV_BASIS;
     if (fstat(fd, &sbuf) != 0) {
         st = glint_fail_errno(err, GLINT_E_IO, errno, "cannot stat %s", path);
+        goto out;
+    }
+    if (!S_ISREG(sbuf.st_mode)) {
+        st = glint_fail_errno(err, GLINT_E_IO, S_ISDIR(sbuf.st_mode) ? EISDIR : EINVAL,
+                              "%s is not a regular file", path);
         goto out;
     }
     if ((uint64_t)sbuf.st_size < sizeof h || !read_exact(fd, &h, sizeof h, &hash)) {
@@ -264,7 +278,8 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
     }
     if (h.vcpu_size == 0 || h.vcpu_size > sizeof snap->vcpu.bytes ||
         h.function_count > GLINT_MAX_FUNCTIONS || h.mem_size % PAGE != 0 ||
-        h.data_pages > h.mem_size / PAGE || !layout_consistent(&h)) {
+        h.data_pages > h.mem_size / PAGE || !layout_consistent(&h) ||
+        h.pt_used < PAGE || h.pt_used > h.layout.page_tables_size || h.pt_used % PAGE != 0) {
         st = format_error(err, path, "inconsistent sizes or layout");
         goto out;
     }
@@ -359,6 +374,7 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
     snap->mem_size = h.mem_size;
     snap->data_pages = h.data_pages;
     snap->layout = h.layout;
+    snap->pt_used = h.pt_used;
     glint_config_init(&snap->cfg);
     snap->cfg.input_size = h.input_size;
     snap->cfg.output_size = h.output_size;

@@ -5,7 +5,10 @@
  *
  * Threading: a sandbox is used by one thread at a time (any thread; it may
  * move between threads between calls).  glint_sandbox_kill() is the only
- * function that may be called concurrently, from any thread.  Different
+ * function that may be called concurrently, from any thread.  A host
+ * function may use other sandboxes, but not re-enter its own: call,
+ * initialize, snapshot, restore and set_call_deadline return GLINT_E_STATE
+ * there, and destroying it from there is undefined.  Different
  * sandboxes are fully independent: the library keeps no process-global
  * mutable state, except that it installs one no-op handler for the cancel
  * signal (config.cancel_signal, default SIGRTMIN+3) the first time a sandbox
@@ -122,10 +125,23 @@ glint_status glint_sandbox_initialize(glint_sandbox *sb);
 glint_status glint_sandbox_call(glint_sandbox *sb, const char *name, glint_type ret,
                                 const glint_value *args, uint32_t argc, glint_value *result);
 
-/* Stops a running call from any thread; the call returns GLINT_E_CANCELLED.
- * Returns true if a call was in progress.  A kill with no call in progress
- * does nothing (it never affects a later call). */
+/* Stops a running call (or initialisation) from any thread; the call
+ * returns GLINT_E_CANCELLED and the sandbox is poisoned.  Returns true if a
+ * call was in progress (it still returns its own result if it had already
+ * finished when the kill arrived).  A kill with no call in progress does
+ * nothing (it never affects a later call).  A call inside a host function
+ * ends as cancelled as soon as the host function returns; the host function
+ * itself is not interrupted, but its blocking system calls may fail with
+ * EINTR (the kill is delivered as config.cancel_signal).  See
+ * docs/cancellation.md. */
 bool glint_sandbox_kill(glint_sandbox *sb);
+
+/* Sets the deadline of the following calls (and of initialisation, if it
+ * has not run yet) in nanoseconds, 0 for none; it replaces
+ * config.call_deadline_ns for this sandbox.  A call that runs past it
+ * returns GLINT_E_DEADLINE and poisons the sandbox.  GLINT_E_STATE from a
+ * host function of this sandbox (while a call runs). */
+glint_status glint_sandbox_set_call_deadline(glint_sandbox *sb, uint64_t deadline_ns);
 
 /* Details of the last failure on this sandbox (never NULL). */
 const glint_error *glint_sandbox_last_error(const glint_sandbox *sb);
@@ -180,6 +196,49 @@ typedef struct glint_counters {
     uint64_t last_restore_syscalls;
 } glint_counters;
 void glint_sandbox_counters(const glint_sandbox *sb, glint_counters *out);
+
+/* ---- File mappings and host memory (docs/file-mappings.md) ---------------
+ * Host files and embedder memory mapped into guest-physical memory (identity
+ * mapped in the guest's page tables), described to the guest by the
+ * FileMappingInfo table after the PEB.  Allowed before initialisation (the
+ * guest's init sees them) and between calls; not during a call, nor on a
+ * poisoned sandbox.  At most GLINT_MAX_FILE_MAPPINGS at a time. */
+#define GLINT_MAP_READ_ONLY 0x1u     /* guest writes fault; file or memory */
+#define GLINT_MAP_COPY_ON_WRITE 0x2u /* files: guest writes land in private pages */
+#define GLINT_MAP_READ_WRITE 0x3u    /* host memory only: guest writes reach it */
+
+typedef struct glint_mapping_options {
+    uint32_t mode;       /* GLINT_MAP_*; 0 means GLINT_MAP_READ_ONLY */
+    const char *label;   /* NULL: the file's name (files) or "memory" */
+    size_t label_len;    /* 0: strlen(label); at most 63, no NUL inside */
+} glint_mapping_options;
+
+/* Maps the file at path at page-aligned guest-physical gpa.  The file is
+ * never modified.  Its size is rounded up to pages (the tail reads as zero);
+ * the file is mapped lazily, so the cost does not depend on its size.
+ * Errors: GLINT_E_MAPPING (alignment, overlap, limits, label, empty file),
+ * GLINT_E_IO (missing/unreadable, errno kept), GLINT_E_POISONED, GLINT_E_STATE. */
+glint_status glint_sandbox_map_file(glint_sandbox *sb, uint64_t gpa, const char *path,
+                                    const glint_mapping_options *opts);
+/* Maps embedder-owned memory [host, host+size) (page aligned) at gpa,
+ * GLINT_MAP_READ_ONLY or GLINT_MAP_READ_WRITE.  The memory must outlive the
+ * mapping (and any snapshot that contains it). */
+glint_status glint_sandbox_map_host_memory(glint_sandbox *sb, uint64_t gpa, void *host,
+                                           uint64_t size, const glint_mapping_options *opts);
+/* Removes the mapping that starts at gpa (GLINT_E_NOT_FOUND if none). */
+glint_status glint_sandbox_unmap(glint_sandbox *sb, uint64_t gpa);
+
+typedef struct glint_mapping_info {
+    uint64_t gpa;
+    uint64_t size;
+    uint32_t mode;
+    bool is_file;
+    const char *label;
+} glint_mapping_info;
+uint32_t glint_sandbox_mapping_count(const glint_sandbox *sb);
+/* Fills *out for mapping index; false if out of range.  label points into
+ * the sandbox and is valid until the next map/unmap/restore. */
+bool glint_sandbox_mapping(const glint_sandbox *sb, uint32_t index, glint_mapping_info *out);
 
 /* ---- Snapshots (docs/snapshots.md) ---------------------------------------
  * A snapshot is an immutable, reference-counted image of a sandbox's memory

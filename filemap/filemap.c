@@ -1,0 +1,391 @@
+/*
+ * filemap.c - host files and embedder memory mapped into guest-physical
+ * memory, nanvix style: each mapping gets a KVM memory slot, identity page
+ * table entries (2 MiB leaves where aligned, so a 1 GiB file costs 512
+ * entries and no reads), and an entry in the FileMappingInfo table after the
+ * PEB.  Files are mapped MAP_PRIVATE: copy-on-write mappings let the guest
+ * write private pages while the file itself is never modified.  See
+ * docs/file-mappings.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "paging.h"
+#include "sandbox_internal.h"
+
+#define PAGE ((uint64_t)GLINT_PAGE_SIZE)
+
+static glint_status check_mappable(glint_sandbox *sb) {
+    if (sb->poisoned)
+        return glint_sb_fail(sb, GLINT_E_POISONED, "sandbox is poisoned; restore it before mapping");
+    if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_RUNNING)
+        return glint_sb_fail(sb, GLINT_E_STATE, "mappings cannot change during a call");
+    if (sb->mapping_count == GLINT_MAX_FILE_MAPPINGS)
+        return glint_sb_fail(sb, GLINT_E_MAPPING, "at most %u mappings per sandbox",
+                             GLINT_MAX_FILE_MAPPINGS);
+    return GLINT_OK;
+}
+
+static glint_status take_label(glint_sandbox *sb, const glint_mapping_options *opts,
+                               const char *fallback, char out[GLINT_FILE_MAPPING_LABEL_SIZE]) {
+    const char *label = opts != NULL && opts->label != NULL ? opts->label : fallback;
+    size_t len;
+    if (opts != NULL && opts->label != NULL && opts->label_len != 0) {
+        len = opts->label_len;
+        if (memchr(label, 0, len) != NULL)
+            return glint_sb_fail(sb, GLINT_E_MAPPING, "mapping label contains a NUL byte");
+    } else {
+        len = strnlen(label, GLINT_FILE_MAPPING_LABEL_SIZE);
+    }
+    if (len == 0) return glint_sb_fail(sb, GLINT_E_MAPPING, "mapping label is empty");
+    if (len >= GLINT_FILE_MAPPING_LABEL_SIZE)
+        return glint_sb_fail(sb, GLINT_E_MAPPING, "mapping label longer than %u bytes",
+                             GLINT_FILE_MAPPING_LABEL_SIZE - 1u);
+    memset(out, 0, GLINT_FILE_MAPPING_LABEL_SIZE);
+    memcpy(out, label, len);
+    return GLINT_OK;
+}
+
+static glint_status check_range(glint_sandbox *sb, uint64_t gpa, uint64_t size) {
+    const glint_layout_info *l = &sb->layout;
+    if (gpa % PAGE != 0)
+        return glint_sb_fail(sb, GLINT_E_MAPPING, "mapping address 0x%" PRIx64 " is not page aligned",
+                             gpa);
+    if (size == 0 || gpa + size < gpa || gpa + size > GLINT_PHYS_TOP)
+        return glint_sb_fail(sb, GLINT_E_MAPPING,
+                             "mapping 0x%" PRIx64 "+0x%" PRIx64 " exceeds the guest-physical limit 0x%llx",
+                             gpa, size, (unsigned long long)GLINT_PHYS_TOP);
+    if (gpa < l->snapshot_gpa + l->snapshot_size)
+        return glint_sb_fail(sb, GLINT_E_MAPPING,
+                             "mapping at 0x%" PRIx64 " overlaps guest memory (snapshot region ends at 0x%" PRIx64 ")",
+                             gpa, l->snapshot_gpa + l->snapshot_size);
+    if (gpa + size > l->scratch_gpa)
+        return glint_sb_fail(sb, GLINT_E_MAPPING,
+                             "mapping 0x%" PRIx64 "+0x%" PRIx64 " overlaps the scratch region at 0x%" PRIx64,
+                             gpa, size, l->scratch_gpa);
+    for (uint32_t i = 0; i < sb->mapping_count; i++) {
+        const glint_mapping *m = &sb->mappings[i];
+        if (gpa < m->gpa + m->size && m->gpa < gpa + size)
+            return glint_sb_fail(sb, GLINT_E_MAPPING, "mapping overlaps mapping '%s' at 0x%" PRIx64,
+                                 m->label, m->gpa);
+    }
+    return GLINT_OK;
+}
+
+static uint32_t free_slot(const glint_sandbox *sb) {
+    for (uint32_t slot = GLINT_SLOT_FIRST_MAPPING;; slot++) {
+        bool used = false;
+        for (uint32_t i = 0; i < sb->mapping_count; i++) used |= sb->mappings[i].slot == slot;
+        if (!used) return slot;
+    }
+}
+
+static glint_pt_builder page_tables(glint_sandbox *sb) {
+    glint_pt_builder b;
+    const glint_layout_info *l = &sb->layout;
+    glint_pt_init(&b, glint_gmem_span(&sb->gmem, l->page_tables_gpa, l->page_tables_size),
+                  l->page_tables_gpa, l->page_tables_size);
+    b.used = sb->pt_used;
+    return b;
+}
+
+/* Rewrites the guest's FileMappingInfo table and count from the host's list
+ * (the authoritative copy: the guest may have scribbled on the PEB page). */
+static void publish_table(glint_sandbox *sb) {
+    const glint_layout_info *l = &sb->layout;
+    uint8_t *page = glint_gmem_span(&sb->gmem, l->peb_gpa, PAGE);
+    glint_file_mapping_info table[GLINT_MAX_FILE_MAPPINGS];
+    memset(table, 0, sizeof table);
+    for (uint32_t i = 0; i < sb->mapping_count; i++) {
+        table[i].guest_addr = sb->mappings[i].gpa;
+        table[i].size = sb->mappings[i].size;
+        memcpy(table[i].label, sb->mappings[i].label, sizeof table[i].label);
+    }
+    memcpy(page + GLINT_FILE_MAPPINGS_OFFSET, table, sizeof table);
+    glint_peb peb;
+    memcpy(&peb, page, sizeof peb);
+    peb.file_mappings.size = sb->mapping_count;
+    peb.file_mappings.ptr = l->peb_gpa + GLINT_FILE_MAPPINGS_OFFSET;
+    peb.mappings_generation++;
+    memcpy(page, &peb, sizeof peb);
+}
+
+static void release_host_side(glint_mapping *m) {
+    if (m->owns_host && m->host != NULL) munmap(m->host, m->size);
+    if (m->fd >= 0) close(m->fd);
+    m->host = NULL;
+    m->fd = -1;
+    m->owns_host = false;
+}
+
+/* Maps m->fd (file mappings) into host memory. */
+static glint_status map_file_view(glint_sandbox *sb, glint_mapping *m) {
+    int prot = PROT_READ | (m->mode == GLINT_MAP_COPY_ON_WRITE ? PROT_WRITE : 0);
+    void *p = mmap(NULL, m->size, prot, MAP_PRIVATE | MAP_NORESERVE, m->fd, 0);
+    sb->counters.syscalls_other++;
+    if (p == MAP_FAILED)
+        return glint_sb_fail(sb, GLINT_E_NO_MEMORY, "mmap of mapping '%s' failed: %s", m->label,
+                             strerror(errno));
+    m->host = p;
+    m->owns_host = true;
+    return GLINT_OK;
+}
+
+static glint_status add_slot(glint_sandbox *sb, glint_mapping *m) {
+    glint_error err;
+    m->slot = free_slot(sb);
+    uint32_t flags = m->mode == GLINT_MAP_READ_ONLY ? GLINT_HV_MAP_READONLY : 0;
+    if (sb->hv_ops->map(sb->hv, m->slot, m->gpa, m->size, m->host, flags, &err) != GLINT_OK) {
+        sb->last_error = err;
+        sb->last_error.code = GLINT_E_MAPPING;
+        return GLINT_E_MAPPING;
+    }
+    return GLINT_OK;
+}
+
+static glint_status install(glint_sandbox *sb, glint_mapping *m) {
+    glint_status st = add_slot(sb, m);
+    if (st != GLINT_OK) return st;
+    glint_pt_builder b = page_tables(sb);
+    uint32_t perms = GLINT_PERM_READ | (m->mode != GLINT_MAP_READ_ONLY ? GLINT_PERM_WRITE : 0);
+    glint_error err;
+    if (glint_pt_map_ex(&b, m->gpa, m->size, perms, true, &err) != GLINT_OK) {
+        sb->hv_ops->unmap(sb->hv, m->slot, NULL);
+        glint_pt_unmap(&b, m->gpa, m->size, NULL);
+        return glint_sb_fail(sb, GLINT_E_MAPPING, "mapping '%s': %s", m->label, err.message);
+    }
+    sb->pt_used = b.used;
+    sb->mappings[sb->mapping_count++] = *m;
+    publish_table(sb);
+    return GLINT_OK;
+}
+
+static const char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+glint_status glint_sandbox_map_file(glint_sandbox *sb, uint64_t gpa, const char *path,
+                                    const glint_mapping_options *opts) {
+    if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
+    if (path == NULL) return glint_sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "path is NULL");
+    glint_status st = check_mappable(sb);
+    if (st != GLINT_OK) return st;
+    glint_mapping m;
+    memset(&m, 0, sizeof m);
+    m.fd = -1;
+    m.mode = opts != NULL && opts->mode != 0 ? opts->mode : GLINT_MAP_READ_ONLY;
+    if (m.mode != GLINT_MAP_READ_ONLY && m.mode != GLINT_MAP_COPY_ON_WRITE)
+        return glint_sb_fail(sb, GLINT_E_MAPPING,
+                             "file mappings are GLINT_MAP_READ_ONLY or GLINT_MAP_COPY_ON_WRITE");
+    if ((st = take_label(sb, opts, base_name(path), m.label)) != GLINT_OK) return st;
+    /* O_NONBLOCK: opening a FIFO must not block the caller. */
+    m.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (m.fd < 0) {
+        int e = errno;
+        glint_sb_fail(sb, GLINT_E_IO, "cannot open %s: %s", path, strerror(e));
+        sb->last_error.sys_errno = e;
+        return GLINT_E_IO;
+    }
+    struct stat sbuf;
+    if (fstat(m.fd, &sbuf) != 0 || !S_ISREG(sbuf.st_mode)) {
+        st = glint_sb_fail(sb, GLINT_E_MAPPING, "%s is not a regular file", path);
+        goto fail;
+    }
+    if (sbuf.st_size == 0) {
+        st = glint_sb_fail(sb, GLINT_E_MAPPING, "%s is empty", path);
+        goto fail;
+    }
+    if ((uint64_t)sbuf.st_size > GLINT_PHYS_TOP) {
+        st = glint_sb_fail(sb, GLINT_E_MAPPING, "%s is larger than guest-physical memory", path);
+        goto fail;
+    }
+    m.size = ((uint64_t)sbuf.st_size + PAGE - 1u) & ~(PAGE - 1u);
+    if ((st = check_range(sb, gpa, m.size)) != GLINT_OK) goto fail;
+    m.gpa = gpa;
+    if ((st = map_file_view(sb, &m)) != GLINT_OK) goto fail;
+    if ((st = install(sb, &m)) != GLINT_OK) goto fail;
+    return GLINT_OK;
+fail:
+    release_host_side(&m);
+    return st;
+}
+
+glint_status glint_sandbox_map_host_memory(glint_sandbox *sb, uint64_t gpa, void *host,
+                                           uint64_t size, const glint_mapping_options *opts) {
+    if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
+    glint_status st = check_mappable(sb);
+    if (st != GLINT_OK) return st;
+    if (host == NULL || (uintptr_t)host % PAGE != 0 || size % PAGE != 0)
+        return glint_sb_fail(sb, GLINT_E_MAPPING,
+                             "host memory must be non-NULL, page aligned and a whole number of pages");
+    glint_mapping m;
+    memset(&m, 0, sizeof m);
+    m.fd = -1;
+    m.mode = opts != NULL && opts->mode != 0 ? opts->mode : GLINT_MAP_READ_ONLY;
+    if (m.mode != GLINT_MAP_READ_ONLY && m.mode != GLINT_MAP_READ_WRITE)
+        return glint_sb_fail(sb, GLINT_E_MAPPING,
+                             "host memory mappings are GLINT_MAP_READ_ONLY or GLINT_MAP_READ_WRITE");
+    if ((st = take_label(sb, opts, "memory", m.label)) != GLINT_OK) return st;
+    if ((st = check_range(sb, gpa, size)) != GLINT_OK) return st;
+    m.gpa = gpa;
+    m.size = size;
+    m.host = host;
+    return install(sb, &m);
+}
+
+glint_status glint_sandbox_unmap(glint_sandbox *sb, uint64_t gpa) {
+    if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
+    if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_RUNNING)
+        return glint_sb_fail(sb, GLINT_E_STATE, "mappings cannot change during a call");
+    for (uint32_t i = 0; i < sb->mapping_count; i++) {
+        glint_mapping *m = &sb->mappings[i];
+        if (m->gpa != gpa) continue;
+        glint_error err;
+        if (sb->hv_ops->unmap(sb->hv, m->slot, &err) != GLINT_OK) {
+            sb->last_error = err;
+            return glint_sb_poison(sb);
+        }
+        glint_pt_builder b = page_tables(sb);
+        /* A corrupt page table only means the guest already lost the
+         * mapping's entries; the slot is gone either way. */
+        glint_pt_unmap(&b, m->gpa, m->size, NULL);
+        release_host_side(m);
+        memmove(m, m + 1, (sb->mapping_count - i - 1u) * sizeof *m);
+        sb->mapping_count--;
+        publish_table(sb);
+        return GLINT_OK;
+    }
+    return glint_sb_fail(sb, GLINT_E_NOT_FOUND, "no mapping starts at 0x%" PRIx64, gpa);
+}
+
+uint32_t glint_sandbox_mapping_count(const glint_sandbox *sb) {
+    return sb != NULL ? sb->mapping_count : 0;
+}
+
+bool glint_sandbox_mapping(const glint_sandbox *sb, uint32_t index, glint_mapping_info *out) {
+    if (sb == NULL || out == NULL || index >= sb->mapping_count) return false;
+    const glint_mapping *m = &sb->mappings[index];
+    out->gpa = m->gpa;
+    out->size = m->size;
+    out->mode = m->mode;
+    out->is_file = m->fd >= 0;
+    out->label = m->label;
+    return true;
+}
+
+void glint_sb_unmap_all(glint_sandbox *sb) {
+    for (uint32_t i = 0; i < sb->mapping_count; i++) release_host_side(&sb->mappings[i]);
+    sb->mapping_count = 0;
+}
+
+/* ---- Snapshots ------------------------------------------------------------ */
+
+glint_status glint_sb_snapshot_mappings(const glint_sandbox *sb, glint_snapshot *snap) {
+    snap->mapping_count = 0;
+    for (uint32_t i = 0; i < sb->mapping_count; i++) {
+        glint_mapping m = sb->mappings[i];
+        if (m.fd >= 0) {
+            m.fd = fcntl(m.fd, F_DUPFD_CLOEXEC, 0);
+            if (m.fd < 0) {
+                glint_snapshot_free_mappings(snap);
+                return GLINT_E_NO_MEMORY;
+            }
+            m.host = NULL;
+        }
+        m.owns_host = false;
+        snap->mappings[snap->mapping_count++] = m;
+    }
+    return GLINT_OK;
+}
+
+void glint_snapshot_free_mappings(glint_snapshot *snap) {
+    for (uint32_t i = 0; i < snap->mapping_count; i++) {
+        if (snap->mappings[i].fd >= 0) close(snap->mappings[i].fd);
+    }
+    snap->mapping_count = 0;
+}
+
+static bool same_file(int a, int b) {
+    struct stat sa, sb;
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+static bool same_mapping(const glint_mapping *a, const glint_mapping *b) {
+    if (a->gpa != b->gpa || a->size != b->size || a->mode != b->mode) return false;
+    if ((a->fd >= 0) != (b->fd >= 0)) return false;
+    return a->fd >= 0 ? same_file(a->fd, b->fd) : a->host == b->host;
+}
+
+glint_status glint_sb_restore_mappings(glint_sandbox *sb, const glint_snapshot *snap) {
+    glint_mapping next[GLINT_MAX_FILE_MAPPINGS];
+    bool kept[GLINT_MAX_FILE_MAPPINGS] = {false};
+    uint32_t count = snap->mapping_count;
+    /* Keep the mappings the snapshot also has; drop the others.  The page
+     * tables and the PEB table came back with the snapshot's memory. */
+    for (uint32_t i = 0; i < sb->mapping_count; i++) {
+        glint_mapping *cur = &sb->mappings[i];
+        bool found = false;
+        for (uint32_t j = 0; j < count && !found; j++) {
+            if (kept[j] || !same_mapping(cur, &snap->mappings[j])) continue;
+            next[j] = *cur;
+            next[j].slot = cur->slot;
+            kept[j] = found = true;
+            if (cur->mode == GLINT_MAP_COPY_ON_WRITE) {
+                /* Drop the guest's private copies: back to the file. */
+                sb->counters.syscalls_other++;
+                madvise(cur->host, cur->size, MADV_DONTNEED);
+            }
+        }
+        if (!found) {
+            sb->hv_ops->unmap(sb->hv, cur->slot, NULL);
+            release_host_side(cur);
+        }
+    }
+    /* Kept mappings first, so new slots never collide with theirs; then the
+     * list is put back in the snapshot's order (the guest's table order). */
+    uint32_t order[GLINT_MAX_FILE_MAPPINGS];
+    sb->mapping_count = 0;
+    for (uint32_t j = 0; j < count; j++) {
+        if (!kept[j]) continue;
+        order[sb->mapping_count] = j;
+        sb->mappings[sb->mapping_count++] = next[j];
+    }
+    for (uint32_t j = 0; j < count; j++) {
+        if (kept[j]) continue;
+        glint_mapping m = snap->mappings[j];
+        m.owns_host = false;
+        if (m.fd >= 0) {
+            m.fd = fcntl(m.fd, F_DUPFD_CLOEXEC, 0);
+            if (m.fd < 0 || map_file_view(sb, &m) != GLINT_OK) {
+                release_host_side(&m);
+                return glint_sb_fail(sb, GLINT_E_MAPPING, "re-creating mapping '%s' failed",
+                                     m.label);
+            }
+        }
+        if (add_slot(sb, &m) != GLINT_OK) {
+            release_host_side(&m);
+            return GLINT_E_MAPPING;
+        }
+        order[sb->mapping_count] = j;
+        sb->mappings[sb->mapping_count++] = m;
+    }
+    for (uint32_t i = 1; i < sb->mapping_count; i++) {
+        for (uint32_t k = i; k > 0 && order[k - 1] > order[k]; k--) {
+            glint_mapping tm = sb->mappings[k];
+            sb->mappings[k] = sb->mappings[k - 1];
+            sb->mappings[k - 1] = tm;
+            uint32_t to = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = to;
+        }
+    }
+    return GLINT_OK;
+}
