@@ -206,11 +206,18 @@ static void test_validation(void **state) {
     assert_int_equal(glint_sandbox_last_error(sb)->sys_errno, ENOENT);
     expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, dir, NULL), GLINT_E_MAPPING,
                          "not a regular file");
+    /* A FIFO must be refused without blocking.  9p (the harness shares the
+     * host's /tmp that way) cannot create FIFOs: use /dev/shm when it can. */
     char fifo[512];
-    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
-    assert_int_equal(mkfifo(fifo, 0600), 0);
-    expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, fifo, NULL), GLINT_E_MAPPING,
-                         "not a regular file");
+    snprintf(fifo, sizeof fifo, "/dev/shm/glint-fifo-%d", (int)getpid());
+    if (mkfifo(fifo, 0600) != 0) snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    if (access(fifo, F_OK) == 0 || mkfifo(fifo, 0600) == 0) {
+        expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, fifo, NULL),
+                             GLINT_E_MAPPING, "not a regular file");
+        unlink(fifo);
+    } else {
+        printf("  FIFO case NOT RUN: cannot create a FIFO here (%s)\n", strerror(errno));
+    }
     char long_label[80];
     memset(long_label, 'x', sizeof long_label - 1);
     long_label[sizeof long_label - 1] = '\0';
