@@ -253,6 +253,7 @@ set(GLINT_GUEST_C_FLAGS
   -nostdinc                                  # never the host's /usr/include
   -isystem "${GLINT_GUEST_SYSROOT}/include"  # libc headers
   -isystem "${GLINT_GUEST_CC_INCLUDE_DIR}"   # compiler headers (stddef.h, stdarg.h, intrinsics)
+  "-fmacro-prefix-map=${CMAKE_SOURCE_DIR}/="  # __FILE__ in guest log records: repo-relative, no build paths
   ${_glint_opt_flags})
 set(GLINT_GUEST_WARNING_FLAGS -Wall -Wextra)
 set(GLINT_GUEST_NASM_FLAGS -f elf64 -g -F dwarf)
