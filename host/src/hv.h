@@ -28,6 +28,7 @@ typedef enum glint_exit_kind {
     GLINT_EXIT_SHUTDOWN,    /* triple fault */
     GLINT_EXIT_INTERRUPTED, /* a signal or interrupt() stopped the run */
     GLINT_EXIT_MEMORY_FAULT, /* host memory behind a slot is gone (file truncated) */
+    GLINT_EXIT_DIRTY_FULL,   /* dirty-page ring full: collect_dirty, then run again */
     GLINT_EXIT_FAILED       /* entry failure, internal error, unknown exit */
 } glint_exit_kind;
 
@@ -80,11 +81,14 @@ typedef struct glint_hv_ops {
     glint_status (*save_state)(glint_hv *hv, glint_vcpu_state *state, glint_error *err);
     glint_status (*restore_state)(glint_hv *hv, const glint_vcpu_state *state, glint_error *err);
     void (*counters)(const glint_hv *hv, glint_hv_counters *out);
-    /* For a slot mapped with GLINT_HV_MAP_LOG_DIRTY: fetches and clears the
-     * bitmap of pages the guest wrote since the last call (bit i = page i of
-     * the slot).  bitmap must hold slot_size / 4096 bits, rounded up to 64. */
-    glint_status (*fetch_dirty_log)(glint_hv *hv, uint32_t slot, uint64_t *bitmap,
-                                    glint_error *err);
+    /* For slots 0..nslots-1 mapped with GLINT_HV_MAP_LOG_DIRTY: sets bit i
+     * of bitmaps[slot] for every page i the guest wrote since the previous
+     * collection, and re-arms tracking.  Each bitmap holds the slot's page
+     * count in bits, rounded up to 64.  With KVM's dirty ring this reads
+     * shared memory and issues one reset ioctl (none if nothing was dirtied);
+     * with the classic dirty log, one ioctl per slot (bitmaps overwritten). */
+    glint_status (*collect_dirty)(glint_hv *hv, uint64_t *const *bitmaps,
+                                  const uint64_t *slot_pages, uint32_t nslots, glint_error *err);
 } glint_hv_ops;
 
 extern const glint_hv_ops glint_hv_kvm_ops;

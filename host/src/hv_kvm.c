@@ -63,6 +63,11 @@ struct kvm_state_blob {
 _Static_assert(sizeof(struct kvm_state_blob) <= sizeof(((glint_vcpu_state *)0)->bytes),
                "vCPU state blob too small for KVM");
 
+/* Dirty ring size: 8192 entries (128 KiB per vCPU).  A guest that writes
+ * more distinct pages than this within one call causes one extra exit per
+ * ring-full to empty it. */
+#define DIRTY_RING_ENTRIES 8192u
+
 struct glint_hv {
     int kvm_fd;
     int vm_fd;
@@ -70,6 +75,9 @@ struct glint_hv {
     struct kvm_run *run;
     size_t run_size;
     bool has_xsave;
+    struct kvm_dirty_gfn *ring; /* NULL: classic KVM_GET_DIRTY_LOG */
+    size_t ring_bytes;
+    uint32_t ring_fetch;
     glint_hv_counters counters;
 };
 
@@ -94,6 +102,7 @@ static int kvm_ioctl(glint_hv *hv, int fd, unsigned long req, void *arg) {
 static void kvm_destroy(glint_hv *hv) {
     if (hv == NULL) return;
     if (hv->run != NULL && hv->run != MAP_FAILED) munmap(hv->run, hv->run_size);
+    if (hv->ring != NULL) munmap(hv->ring, hv->ring_bytes);
     if (hv->vcpu_fd >= 0) close(hv->vcpu_fd);
     if (hv->vm_fd >= 0) close(hv->vm_fd);
     if (hv->kvm_fd >= 0) close(hv->kvm_fd);
@@ -144,6 +153,15 @@ static glint_status kvm_create(glint_hv **out, glint_error *err) {
         st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_CREATE_VM failed");
         goto fail;
     }
+    /* The dirty ring must be enabled before the vCPU exists.  It lets
+     * restore count dirtied pages without a KVM_GET_DIRTY_LOG per slot. */
+    int ring_max = kvm_ioctl(hv, hv->kvm_fd, KVM_CHECK_EXTENSION,
+                             (void *)(uintptr_t)KVM_CAP_DIRTY_LOG_RING);
+    size_t ring_bytes = DIRTY_RING_ENTRIES * sizeof(struct kvm_dirty_gfn);
+    if (ring_max > 0 && (size_t)ring_max >= ring_bytes) {
+        struct kvm_enable_cap cap = {.cap = KVM_CAP_DIRTY_LOG_RING, .args = {ring_bytes}};
+        if (kvm_ioctl(hv, hv->vm_fd, KVM_ENABLE_CAP, &cap) == 0) hv->ring_bytes = ring_bytes;
+    }
     int run_size = kvm_ioctl(hv, hv->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
     if (run_size < (int)sizeof(struct kvm_run)) {
         st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_VCPU_MMAP_SIZE failed");
@@ -160,6 +178,16 @@ static glint_status kvm_create(glint_hv **out, glint_error *err) {
         hv->run = NULL;
         st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "mmap of kvm_run failed");
         goto fail;
+    }
+    if (hv->ring_bytes != 0) {
+        long page = sysconf(_SC_PAGESIZE);
+        void *ring = mmap(NULL, hv->ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, hv->vcpu_fd,
+                          (off_t)KVM_DIRTY_LOG_PAGE_OFFSET * page);
+        if (ring == MAP_FAILED) {
+            st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "mmap of the dirty ring failed");
+            goto fail;
+        }
+        hv->ring = ring;
     }
     st = kvm_set_cpuid(hv, err);
     if (st != GLINT_OK) goto fail;
@@ -297,6 +325,7 @@ static glint_status kvm_run(glint_hv *hv, glint_exit *exit, glint_error *err) {
     case KVM_EXIT_HLT: exit->kind = GLINT_EXIT_HLT; return GLINT_OK;
     case KVM_EXIT_SHUTDOWN: exit->kind = GLINT_EXIT_SHUTDOWN; return GLINT_OK;
     case KVM_EXIT_INTR: exit->kind = GLINT_EXIT_INTERRUPTED; return GLINT_OK;
+    case KVM_EXIT_DIRTY_RING_FULL: exit->kind = GLINT_EXIT_DIRTY_FULL; return GLINT_OK;
     case KVM_EXIT_FAIL_ENTRY:
         exit->kind = GLINT_EXIT_FAILED;
         exit->detail = run->fail_entry.hardware_entry_failure_reason;
@@ -309,17 +338,35 @@ static glint_status kvm_run(glint_hv *hv, glint_exit *exit, glint_error *err) {
     }
 }
 
+/* Completions a string instruction may need: KVM's emulator goes back to the
+ * guest at least every 1024 iterations, so this is never reached by a guest
+ * that only has to be drained. */
+#define MAX_PENDING_COMPLETIONS 4096
+
 static glint_status kvm_complete_pending(glint_hv *hv, glint_error *err) {
     /* With immediate_exit set, KVM_RUN completes the pending PIO/MMIO and
-     * returns EINTR before entering the guest. */
-    hv->run->immediate_exit = 1;
-    int r = ioctl(hv->vcpu_fd, KVM_RUN, 0);
-    int saved = errno;
-    hv->counters.runs++;
-    hv->run->immediate_exit = 0;
-    if (r < 0 && saved != EINTR && saved != EAGAIN)
-        return glint_fail_errno(err, GLINT_E_HYPERVISOR, saved, "completing pending I/O failed");
-    return GLINT_OK;
+     * returns EINTR before entering the guest.  Completing one exit of a
+     * string instruction (REP INS/OUTS, REP MOVS to or from MMIO) or of a
+     * split MMIO access may start the next one: KVM_RUN then returns 0 with
+     * another I/O exit, which must be completed too.  Left pending, KVM would
+     * finish the instruction on whatever registers come next - e.g. those a
+     * snapshot restore has just loaded - and write guest memory through them. */
+    for (int i = 0; i < MAX_PENDING_COMPLETIONS; i++) {
+        hv->run->immediate_exit = 1;
+        int r = ioctl(hv->vcpu_fd, KVM_RUN, 0);
+        int saved = errno;
+        hv->counters.runs++;
+        hv->run->immediate_exit = 0;
+        if (r < 0) {
+            if (saved == EINTR || saved == EAGAIN) return GLINT_OK;
+            return glint_fail_errno(err, GLINT_E_HYPERVISOR, saved, "completing pending I/O failed");
+        }
+        if (hv->run->exit_reason != KVM_EXIT_IO && hv->run->exit_reason != KVM_EXIT_MMIO)
+            return GLINT_OK;
+    }
+    return glint_fail(err, GLINT_E_HYPERVISOR,
+                      "guest I/O still pending after %d completions (string I/O without end?)",
+                      MAX_PENDING_COMPLETIONS);
 }
 
 static void kvm_request_interrupt(glint_hv *hv) {
@@ -388,14 +435,37 @@ static glint_status kvm_restore_state(glint_hv *hv, const glint_vcpu_state *stat
 
 static void kvm_counters(const glint_hv *hv, glint_hv_counters *out) { *out = hv->counters; }
 
-static glint_status kvm_fetch_dirty_log(glint_hv *hv, uint32_t slot, uint64_t *bitmap,
-                                        glint_error *err) {
-    struct kvm_dirty_log log;
-    memset(&log, 0, sizeof log);
-    log.slot = slot;
-    log.dirty_bitmap = bitmap;
-    if (kvm_ioctl(hv, hv->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
-        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_DIRTY_LOG slot %u", slot);
+static glint_status kvm_collect_dirty(glint_hv *hv, uint64_t *const *bitmaps,
+                                      const uint64_t *slot_pages, uint32_t nslots,
+                                      glint_error *err) {
+    if (hv->ring == NULL) {
+        for (uint32_t slot = 0; slot < nslots; slot++) {
+            struct kvm_dirty_log log;
+            memset(&log, 0, sizeof log);
+            log.slot = slot;
+            log.dirty_bitmap = bitmaps[slot];
+            if (kvm_ioctl(hv, hv->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+                return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_DIRTY_LOG slot %u",
+                                        slot);
+        }
+        return GLINT_OK;
+    }
+    /* Harvest: entries are published by KVM with F_DIRTY; we hand each back
+     * with F_RESET, then one KVM_RESET_DIRTY_RINGS re-arms those pages. */
+    uint32_t harvested = 0;
+    for (;;) {
+        struct kvm_dirty_gfn *e = &hv->ring[hv->ring_fetch % DIRTY_RING_ENTRIES];
+        uint32_t flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+        if (!(flags & KVM_DIRTY_GFN_F_DIRTY)) break;
+        uint32_t slot = e->slot & 0xffffu;
+        if (slot < nslots && e->offset < slot_pages[slot])
+            bitmaps[slot][e->offset / 64] |= 1ull << (e->offset % 64);
+        __atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+        hv->ring_fetch++;
+        harvested++;
+    }
+    if (harvested != 0 && kvm_ioctl(hv, hv->vm_fd, KVM_RESET_DIRTY_RINGS, NULL) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_RESET_DIRTY_RINGS failed");
     return GLINT_OK;
 }
 
@@ -414,5 +484,5 @@ const glint_hv_ops glint_hv_kvm_ops = {
     .save_state = kvm_save_state,
     .restore_state = kvm_restore_state,
     .counters = kvm_counters,
-    .fetch_dirty_log = kvm_fetch_dirty_log,
+    .collect_dirty = kvm_collect_dirty,
 };

@@ -248,6 +248,9 @@ static glint_status build_image(glint_sandbox *sb, const glint_elf_info *elf, co
         return glint_fail_errno(err, GLINT_E_NO_MEMORY, errno, "memfd_create failed");
     if (ftruncate(sb->image_fd, (off_t)l->total_size) != 0)
         return glint_fail_errno(err, GLINT_E_NO_MEMORY, errno, "sizing the guest image");
+    /* Counted: the build mapping (mmap + munmap) and map_image's page array. */
+    sb->counters.syscalls_other += 2;
+    sb->counters.host_allocations++;
     uint8_t *snap =
         mmap(NULL, l->snapshot_size, PROT_READ | PROT_WRITE, MAP_SHARED, sb->image_fd, 0);
     if (snap == MAP_FAILED)
@@ -267,6 +270,7 @@ static glint_status build_image(glint_sandbox *sb, const glint_elf_info *elf, co
 glint_status glint_sb_map_memory(glint_sandbox *sb, int fd, glint_error *err) {
     const glint_layout_info *l = &sb->layout;
     sb->mem_size = l->total_size;
+    sb->counters.syscalls_other++;
     sb->mem = mmap(NULL, sb->mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
     if (sb->mem == MAP_FAILED) {
         sb->mem = NULL;
@@ -281,10 +285,12 @@ glint_status glint_sb_map_memory(glint_sandbox *sb, int fd, glint_error *err) {
     sb->output = glint_gmem_span(&sb->gmem, l->output_gpa, l->output_size);
     if (sb->input == NULL || sb->output == NULL)
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "I/O buffers outside guest memory");
-    uint64_t max_pages = l->snapshot_size > l->scratch_size ? l->snapshot_size : l->scratch_size;
-    sb->dirty_bitmap_words = (max_pages / PAGE + 63u) / 64u;
-    sb->dirty_bitmap = glint_sb_calloc(sb, sb->dirty_bitmap_words, sizeof(uint64_t));
-    if (sb->dirty_bitmap == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
+    sb->dirty_pages[GLINT_SLOT_SNAPSHOT] = l->snapshot_size / PAGE;
+    sb->dirty_pages[GLINT_SLOT_SCRATCH] = l->scratch_size / PAGE;
+    for (uint32_t i = 0; i < 2; i++) {
+        sb->dirty_bitmaps[i] = glint_sb_calloc(sb, (sb->dirty_pages[i] + 63u) / 64u, sizeof(uint64_t));
+        if (sb->dirty_bitmaps[i] == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
+    }
     glint_status st = sb->hv_ops->map(sb->hv, GLINT_SLOT_SNAPSHOT, l->snapshot_gpa,
                                       l->snapshot_size, sb->mem, GLINT_HV_MAP_LOG_DIRTY, err);
     if (st != GLINT_OK) return st;
@@ -338,6 +344,8 @@ glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const voi
     if (st != GLINT_OK) goto fail;
     if ((st = glint_sb_install_cancel_handler(sb->cancel_signal, err)) != GLINT_OK) goto fail;
     if ((st = sb->hv_ops->create(&sb->hv, err)) != GLINT_OK) goto fail;
+    sb->counters.host_allocations++; /* the backend's state */
+    sb->counters.syscalls_other++;   /* its kvm_run mapping */
     if ((st = glint_sb_map_memory(sb, sb->image_fd, err)) != GLINT_OK) goto fail;
     st = sb->hv_ops->setup_long_mode(sb->hv, sb->layout.page_tables_gpa, sb->layout.entry_gpa,
                                      sb->layout.stack_gpa + sb->layout.stack_size,
@@ -394,6 +402,7 @@ glint_status glint_sandbox_create(const glint_config *cfg, const char *elf_path,
     close(fd);
     status = glint_sandbox_create_from_memory(cfg, data, size, out, err);
     free(data);
+    if (status == GLINT_OK) (*out)->counters.host_allocations++; /* the file's copy */
     return status;
 }
 
@@ -421,7 +430,8 @@ void glint_sandbox_destroy(glint_sandbox *sb) {
     for (uint32_t i = 0; i < sb->host_function_count; i++) free(sb->host_functions[i].name);
     free(sb->host_functions);
     glint_sb_free_functions(sb);
-    free(sb->dirty_bitmap);
+    free(sb->dirty_bitmaps[0]);
+    free(sb->dirty_bitmaps[1]);
     free(sb);
 }
 
@@ -527,13 +537,24 @@ static bool signature_matches(const glint_type *params, uint32_t argc, const gli
     return true;
 }
 
+/* The guest filled the input stack (host-call replies it never popped) or
+ * corrupted its top: no room for a reply. */
+static glint_status fail_input_full(glint_sandbox *sb) {
+    uint64_t top;
+    memcpy(&top, sb->input, sizeof top);
+    return sb_fail_poison(sb, GLINT_E_PROTOCOL,
+                          "input buffer full or corrupt (top 0x%" PRIx64 " of %" PRIu64
+                          " bytes): no room for the reply to a host call",
+                          top, sb->layout.input_size);
+}
+
 /* Pushes ERROR(code, message) for the guest onto the input buffer. */
 static glint_status push_input_error(glint_sandbox *sb, uint32_t code, const char *message) {
     uint8_t *slot;
     uint64_t avail;
     glint_writer w;
     if (glint_stack_reserve(sb->input, sb->layout.input_size, &slot, &avail) != 0)
-        return sb_fail_poison(sb, GLINT_E_PROTOCOL, "input buffer corrupt: top out of range");
+        return fail_input_full(sb);
     glint_writer_init(&w, slot, avail);
     size_t mlen = strnlen(message, GLINT_HOST_ERROR_SIZE);
     uint64_t n = glint_encode_error(&w, code, message, (uint32_t)mlen);
@@ -591,7 +612,7 @@ static glint_status handle_host_call(glint_sandbox *sb, glint_reader *body) {
     uint64_t avail;
     glint_writer w;
     if (glint_stack_reserve(sb->input, sb->layout.input_size, &slot, &avail) != 0)
-        return sb_fail_poison(sb, GLINT_E_PROTOCOL, "input buffer corrupt: top out of range");
+        return fail_input_full(sb);
     glint_writer_init(&w, slot, avail);
     uint64_t n = glint_encode_result(&w, &ret);
     if (n == 0) {
@@ -801,6 +822,12 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
                                   "guest touched memory the host cannot provide at RIP 0x%" PRIx64
                                   " (a mapped file truncated or changed on the host?)",
                                   guest_rip(sb));
+        case GLINT_EXIT_DIRTY_FULL:
+            sb->counters.exits_other++;
+            st = sb->hv_ops->collect_dirty(sb->hv, sb->dirty_bitmaps, sb->dirty_pages, 2,
+                                           &sb->last_error);
+            if (st != GLINT_OK) return glint_sb_poison(sb);
+            continue;
         case GLINT_EXIT_FAILED:
             sb->counters.exits_other++;
             return sb_fail_poison(sb, GLINT_E_UNEXPECTED_EXIT,

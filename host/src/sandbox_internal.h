@@ -93,8 +93,8 @@ struct glint_sandbox {
     bool functions_borrowed; /* functions point into a snapshot */
     bool called;             /* a call was made (host registration closes) */
     bool cloned;             /* made by glint_sandbox_create_from_snapshot */
-    uint64_t *dirty_bitmap;  /* scratch for KVM's dirty log (both slots) */
-    uint64_t dirty_bitmap_words;
+    uint64_t *dirty_bitmaps[2]; /* pages the guest wrote since the last restore, per slot */
+    uint64_t dirty_pages[2];    /* page count of each slot */
     uint64_t host_dirty_input; /* bytes of input written by the host since restore */
     uint8_t *mem;    /* MAP_PRIVATE mapping of image_fd: snapshot region, then scratch */
     uint64_t mem_size;

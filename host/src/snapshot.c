@@ -181,26 +181,22 @@ static uint64_t popcount_words(const uint64_t *w, uint64_t n) {
     return c;
 }
 
-/* Fetches (and clears) both dirty logs; returns the number of pages written
- * by the guest or the host since the last fetch. */
+/* Collects what the guest dirtied since the last call, adds the input
+ * pages only the host wrote (KVM logs guest writes only; the input buffer
+ * starts the scratch slot), counts the pages and clears the bitmaps. */
 static glint_status count_dirty_pages(glint_sandbox *sb, uint64_t *pages) {
-    const glint_layout_info *l = &sb->layout;
-    uint64_t snap_words = (l->snapshot_size / PAGE + 63u) / 64u;
-    uint64_t scratch_words = (l->scratch_size / PAGE + 63u) / 64u;
-    memset(sb->dirty_bitmap, 0, snap_words * sizeof(uint64_t));
-    glint_status st = sb->hv_ops->fetch_dirty_log(sb->hv, GLINT_SLOT_SNAPSHOT, sb->dirty_bitmap,
-                                                  &sb->last_error);
+    glint_status st = sb->hv_ops->collect_dirty(sb->hv, sb->dirty_bitmaps, sb->dirty_pages, 2,
+                                                &sb->last_error);
     if (st != GLINT_OK) return st;
-    uint64_t count = popcount_words(sb->dirty_bitmap, snap_words);
-    memset(sb->dirty_bitmap, 0, scratch_words * sizeof(uint64_t));
-    st = sb->hv_ops->fetch_dirty_log(sb->hv, GLINT_SLOT_SCRATCH, sb->dirty_bitmap,
-                                     &sb->last_error);
-    if (st != GLINT_OK) return st;
-    /* The input buffer starts the scratch slot; add the pages only the host
-     * wrote (KVM logs guest writes only). */
     uint64_t host_pages = (sb->host_dirty_input + PAGE - 1u) / PAGE;
-    for (uint64_t i = 0; i < host_pages; i++) sb->dirty_bitmap[i / 64] |= 1ull << (i % 64);
-    count += popcount_words(sb->dirty_bitmap, scratch_words);
+    uint64_t *scratch = sb->dirty_bitmaps[GLINT_SLOT_SCRATCH];
+    for (uint64_t i = 0; i < host_pages; i++) scratch[i / 64] |= 1ull << (i % 64);
+    uint64_t count = 0;
+    for (uint32_t slot = 0; slot < 2; slot++) {
+        uint64_t words = (sb->dirty_pages[slot] + 63u) / 64u;
+        count += popcount_words(sb->dirty_bitmaps[slot], words);
+        memset(sb->dirty_bitmaps[slot], 0, words * sizeof(uint64_t));
+    }
     sb->host_dirty_input = 0;
     *pages = count;
     return GLINT_OK;
@@ -232,6 +228,7 @@ glint_status glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out) {
         st = glint_sb_fail(sb, GLINT_E_NO_MEMORY, "duplicating mapping descriptors failed");
         goto fail;
     }
+    sb->counters.host_allocations += 3u + sb->host_function_count; /* tables and names */
     if (copy_function_table(snap, sb->functions, sb->function_count) != GLINT_OK ||
         copy_host_functions(&snap->host_functions, &snap->host_function_count, sb->host_functions,
                             sb->host_function_count) != GLINT_OK) {
@@ -354,6 +351,8 @@ glint_status glint_sandbox_create_from_snapshot(glint_snapshot *snap, const glin
     }
     sb->host_function_cap = sb->host_function_count;
     if ((st = sb->hv_ops->create(&sb->hv, err)) != GLINT_OK) goto fail;
+    sb->counters.host_allocations += 1u + (sb->host_function_count ? 1u + sb->host_function_count : 0u);
+    sb->counters.syscalls_other++; /* the backend's kvm_run mapping */
     if ((st = glint_sb_map_memory(sb, snap->fd, err)) != GLINT_OK) goto fail;
     if ((st = sb->hv_ops->restore_state(sb->hv, &snap->vcpu, err)) != GLINT_OK) goto fail;
     sb->pt_used = snap->pt_used;
