@@ -101,7 +101,7 @@ if ((prepare_only == 0 && $# == 0)); then
 fi
 
 # ---------------------------------------------------------------- packages
-# need_pkg COMMAND-PATH-OR-NAME PACKAGE: install PACKAGE when COMMAND is missing.
+# install_pkgs PACKAGE...: apt-get install them (root only), or fail with EX_PACKAGE.
 apt_updated=0
 install_pkgs() {
     if ((EUID != 0)); then
@@ -140,6 +140,7 @@ ensure_packages() {
         fi
     fi
     command -v cpio >/dev/null || missing+=(cpio)
+    command -v xz >/dev/null || missing+=(xz-utils) # the kernel image's payload
     command -v dpkg-deb >/dev/null || die $EX_PACKAGE "dpkg-deb not found: the harness needs a Debian-based host"
     if ((${#missing[@]})); then
         install_pkgs "${missing[@]}"
@@ -303,11 +304,19 @@ prepare_kernel() {
 prepare_initramfs() {
     local key staging
     key=$( {
-        sha256sum "$init_script" "$busybox" "$kdir/modules.load"
+        # contents only (not paths): every checkout with the same init.sh shares one image
+        sha256sum <"$init_script"
+        sha256sum <"$busybox"
+        sha256sum <"$kdir/modules.load"
         cat "$kdir/version"
     } | sha256sum | cut -c1-16)
     initrd=$kdir/initramfs-$key.cpio.gz
-    [[ -f $initrd ]] && return
+    # Images of other init.sh versions (other checkouts may be using them right now) go after a day unused.
+    find "$kdir" -maxdepth 1 -name 'initramfs-*.cpio.gz' ! -name "${initrd##*/}" -mmin +1440 -delete 2>/dev/null
+    if [[ -f $initrd ]]; then
+        touch "$initrd"
+        return
+    fi
     staging=$(mktemp -d "$cache/tmp.XXXXXX") || die $EX_INITRAMFS "cannot create a folder in $cache"
     if ! { mkdir -p "$staging/root/bin" "$staging/root/lib/modules" &&
         cp "$busybox" "$staging/root/bin/busybox" &&
@@ -324,7 +333,6 @@ prepare_initramfs() {
         rm -rf "$staging"
         die $EX_INITRAMFS "cpio/gzip failed"
     fi
-    rm -f "$kdir"/initramfs-*.cpio.gz
     mv "$staging/initrd" "$initrd" || die $EX_INITRAMFS "could not write $initrd"
     rm -rf "$staging"
 }
@@ -334,6 +342,7 @@ mkdir -p "$cache" || die $EX_KERNEL "cannot create the cache folder $cache"
 command -v flock >/dev/null || die $EX_PACKAGE "flock not found (package util-linux)"
 exec 9>"$cache/lock"
 flock 9 # one preparer at a time; readers of a finished cache are not blocked for long
+rm -rf "$cache"/tmp.* # left over by an interrupted preparation (they are only used under the lock)
 prepare_kernel
 prepare_initramfs
 flock -u 9
