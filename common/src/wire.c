@@ -368,8 +368,12 @@ bool glint_msg_open(const uint8_t *msg, uint64_t len, glint_msg_kind *kind, glin
     if (msg[1] != GLINT_WIRE_VERSION || msg[2] != 0 || msg[3] != 0) return false;
     if (k < GLINT_MSG_CALL || k > GLINT_MSG_FUNCTIONS) return false;
     if ((uint64_t)body_len > len - GLINT_MSG_HEADER_SIZE) return false;
-    /* Only stack padding may follow the body. */
-    if (len - GLINT_MSG_HEADER_SIZE - body_len >= 8u) return false;
+    /* Only stack padding may follow the body, and it is zero. */
+    uint64_t pad = len - GLINT_MSG_HEADER_SIZE - body_len;
+    if (pad >= 8u) return false;
+    for (uint64_t i = 0; i < pad; i++) {
+        if (msg[GLINT_MSG_HEADER_SIZE + body_len + i] != 0) return false;
+    }
     *kind = (glint_msg_kind)k;
     glint_reader_init(body, msg + GLINT_MSG_HEADER_SIZE, body_len);
     return true;

@@ -72,6 +72,8 @@ static glint_status parse_note(const uint8_t *p, size_t size, const Elf64_Phdr *
                                   nh.n_descsz, sizeof note);
             if (*found) return glint_fail(err, GLINT_E_ELF, "duplicate Glint ABI note");
             memcpy(&note, desc, sizeof note);
+            if (note.reserved != 0)
+                return glint_fail(err, GLINT_E_ELF, "Glint ABI note has a nonzero reserved field");
             out->abi_version = note.abi_version;
             *found = true;
         }
@@ -197,7 +199,7 @@ glint_status glint_elf_parse(const void *data, size_t size, glint_elf_info *out,
         memcpy(&ph, p + eh.e_phoff + (uint64_t)i * sizeof ph, sizeof ph);
         switch (ph.p_type) {
         case PT_LOAD:
-            if (ph.p_memsz == 0) break;
+            if (ph.p_memsz == 0 && ph.p_filesz == 0) break;
             st = add_load_segment(&ph, size, out, err);
             if (st != GLINT_OK) return st;
             break;
@@ -248,10 +250,14 @@ glint_status glint_elf_parse(const void *data, size_t size, glint_elf_info *out,
         memcpy(&r, p + out->rela_offset + i * sizeof r, sizeof r);
         uint32_t type = (uint32_t)ELF64_R_TYPE(r.r_info);
         if (type == R_X86_64_NONE) continue;
-        if (type != R_X86_64_RELATIVE || ELF64_R_SYM(r.r_info) != 0)
+        if (type != R_X86_64_RELATIVE)
             return glint_fail(err, GLINT_E_ELF,
                               "relocation %llu has type %u; only R_X86_64_RELATIVE is allowed",
                               (unsigned long long)i, type);
+        if (ELF64_R_SYM(r.r_info) != 0)
+            return glint_fail(err, GLINT_E_ELF,
+                              "relocation %llu is R_X86_64_RELATIVE but names a symbol",
+                              (unsigned long long)i);
         if (!range_ok(r.r_offset, 8, out->image_size))
             return glint_fail(err, GLINT_E_ELF, "relocation %llu targets 0x%llx outside the image",
                               (unsigned long long)i, (unsigned long long)r.r_offset);

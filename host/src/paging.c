@@ -37,7 +37,7 @@ static next_result next_table(glint_pt_builder *b, uint64_t *entry, uint64_t *ta
         *table = addr;
         return NEXT_OK;
     }
-    if (b->size - b->used < PAGE) return NEXT_FULL;
+    if (b->used > b->size || b->size - b->used < PAGE) return NEXT_FULL;
     uint64_t gpa = b->gpa + b->used;
     b->used += PAGE;
     memset(table_at(b, gpa), 0, PAGE);
