@@ -171,6 +171,19 @@ for d in "${dirs[@]}"; do
     summarize "$d" unit
 done
 
+# ---------------------------------------------------------------- fuzzing (bounded runs, label fuzz)
+# libFuzzer targets built with clang by tests/fuzz/run.sh, each run for a bounded time; build/ only (the
+# targets carry their own sanitizers).
+n=$(count_tests build fuzz)
+if [[ ${n:-0} -gt 0 ]]; then
+    matched=$((matched + n))
+    run_ctest build fuzz 1
+    summarize build fuzz
+elif [[ -z $filter ]]; then
+    add_summary "fuzz (build)" "NOT RUN (no fuzz test registered: is clang installed?)"
+    status=1
+fi
+
 # ---------------------------------------------------------------- KVM tests
 mode=${GLINT_KVM_MODE:-auto}
 if [[ $mode == auto ]]; then
