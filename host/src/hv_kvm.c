@@ -118,8 +118,34 @@ static glint_status kvm_set_cpuid(glint_hv *hv, glint_error *err) {
     cpuid.header.nent = CPUID_MAX_ENTRIES;
     if (kvm_ioctl(hv, hv->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_SUPPORTED_CPUID failed");
+    /* No paravirtual interface: drop KVM's leaves (0x40000000..0x400000ff)
+     * and, where KVM can enforce it, refuse what they would have offered.
+     * Otherwise a guest could turn on kvmclock, steal time or async page
+     * faults with a WRMSR: KVM would then write into guest memory on its own
+     * schedule, and those MSRs are not part of the vCPU state a snapshot
+     * saves and a restore puts back.  It also keeps the hypercalls (KICK_CPU,
+     * SEND_IPI, ...) out of the guest's reach. */
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < cpuid.header.nent && i < CPUID_MAX_ENTRIES; i++) {
+        uint32_t fn = cpuid.entries[i].function;
+        if (fn >= 0x40000000u && fn <= 0x400000ffu) continue;
+        cpuid.entries[kept++] = cpuid.entries[i];
+    }
+    cpuid.header.nent = kept;
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_CPUID2 failed");
+#ifdef KVM_CAP_ENFORCE_PV_FEATURE_CPUID
+    if (kvm_ioctl(hv, hv->kvm_fd, KVM_CHECK_EXTENSION,
+                  (void *)(uintptr_t)KVM_CAP_ENFORCE_PV_FEATURE_CPUID) > 0) {
+        struct kvm_enable_cap cap;
+        memset(&cap, 0, sizeof cap);
+        cap.cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID;
+        cap.args[0] = 1;
+        if (kvm_ioctl(hv, hv->vcpu_fd, KVM_ENABLE_CAP, &cap) < 0)
+            return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno,
+                                    "KVM_ENABLE_CAP(ENFORCE_PV_FEATURE_CPUID) failed");
+    }
+#endif
     return GLINT_OK;
 }
 
