@@ -26,7 +26,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 init_script=$here/init.sh
 
 timeout_s=${GLINT_HARNESS_TIMEOUT:-3000}
-smp=${GLINT_HARNESS_SMP:-2}
+# One vCPU by default: with two, QEMU's multi-threaded TCG running nested SVM was seen to wedge the
+# VM (soft lockup, RCU stall, timers stop) on a loaded host.  Tests with threads still run, time-sliced.
+smp=${GLINT_HARNESS_SMP:-1}
 mem=${GLINT_HARNESS_MEM:-3072}
 cache=${GLINT_HARNESS_CACHE:-${HOME:-/tmp}/.cache/glint-harness}
 qemu=${GLINT_HARNESS_QEMU:-qemu-system-x86_64}

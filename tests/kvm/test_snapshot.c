@@ -11,8 +11,8 @@
  * The second process is this binary again: `test_snapshot --load-child
  * FILE HASH RESAVE` loads FILE, checks the clone's memory fingerprint and
  * state, saves the loaded snapshot to RESAVE and exits 0 on success.
+ * GLINT_TEST_FILTER=GLOB runs only the matching tests.
  */
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -394,20 +394,26 @@ static void test_restore_after_poisoning(void **state) {
     pthread_join(killer, NULL);
     expect_restored(sb, snap, &ref, "restore after kill");
 
-    /* Stopped by the call deadline (set on a clone through its config). */
+    /* Stopped by the call deadline, set on a clone through its config.  The
+     * deadline is generous: the other calls under it must never reach it,
+     * even in a slow emulator. */
     glint_config cfg;
     glint_config_init(&cfg);
-    cfg.call_deadline_ns = 200ull * 1000 * 1000;
+    cfg.call_deadline_ns = 2000ull * 1000 * 1000;
     glint_sandbox *clone = clone_of(snap, &cfg);
     assert_memory_is(clone, &ref, "fresh clone");
     heap_put(clone, "lost");
     assert_int_equal(glint_sandbox_call(clone, "spin_forever", GLINT_TYPE_I32, NULL, 0, &out),
                      GLINT_E_DEADLINE);
     expect_restored(clone, snap, &ref, "restore after deadline");
-    /* The deadline still applies after the restore. */
+    /* A deadline set on the sandbox still applies after a restore. */
+    assert_int_equal(glint_sandbox_set_call_deadline(clone, 250ull * 1000 * 1000), GLINT_OK);
+    restore_ok(clone, snap);
     assert_int_equal(glint_sandbox_call(clone, "spin_forever", GLINT_TYPE_I32, NULL, 0, &out),
                      GLINT_E_DEADLINE);
+    assert_int_equal(glint_sandbox_set_call_deadline(clone, 0), GLINT_OK);
     restore_ok(clone, snap);
+    assert_memory_is(clone, &ref, "restore after the second deadline");
     assert_true(get_global(clone) == 7);
 
     mem_ref_free(&ref);
@@ -498,7 +504,9 @@ static void test_many_restores_no_growth(void **state) {
     int fds0 = open_fds();
     double t0 = now_s(), restore_s = 0;
     int cycles = 0, timed = 0;
-    while (cycles < 1000 && now_s() - t0 < 15.0) {
+    /* 1000 cycles, or as many as fit in 15 s (emulated KVM is slow), at
+     * least 200. */
+    while (cycles < 1000 && (cycles < 200 || now_s() - t0 < 15.0)) {
         assert_int_equal(dirty_pages(sb, 16), va);
         assert_int_equal(heap_put(sb, "y"), 2);
         if (cycles % 250 == 249) {
@@ -541,7 +549,6 @@ static void test_many_restores_no_growth(void **state) {
            "restore: %" PRIu64 " pages, %" PRIu64 " syscalls\n",
            fds0, fds1, c0.host_allocations, c1.host_allocations, private_after_calls,
            c1.last_restore_pages_reset, c1.last_restore_syscalls);
-    assert_true(cycles >= 100);
     assert_int_equal(fds1, fds0);
     /* Calls and restores allocate nothing. */
     assert_true(c1.host_allocations == c0.host_allocations);
