@@ -73,7 +73,7 @@ static glint_status host_add(glint_host_call *call, void *user, const glint_valu
     (void)call;
     (void)user;
     (void)argc;
-    ret->as.i32 = args[0].as.i32 + args[1].as.i32;
+    ret->as.i32 = (int32_t)((uint32_t)args[0].as.i32 + (uint32_t)args[1].as.i32); /* wraps, no UB */
     return GLINT_OK;
 }
 
