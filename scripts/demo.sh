@@ -49,7 +49,7 @@ run_demo() {
         echo; echo "\$ glint call build/guests/demo.elf add 40 2"; build/host/glint call build/guests/demo.elf add 40 2
         echo; echo "\$ glint call build/guests/demo.elf fib 90"; build/host/glint call build/guests/demo.elf fib 90
         if [ -x build/examples/js/glint-js ]; then
-            echo; echo "\$ glint-js \"[1,2,3].map(x => x * 7).join()\" \"JSON.stringify({sum: 40 + 2})\""
+            echo; echo "\$ glint-js \"[1,2,3].map(function (x) { return x * 7; }).join()\" \"JSON.stringify({sum: 40 + 2})\""
             build/examples/js/glint-js "[1,2,3].map(function (x) { return x * 7; }).join()" "JSON.stringify({sum: 40 + 2})"
         fi
     '
