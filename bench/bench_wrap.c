@@ -160,9 +160,7 @@ static int ioctl_kind(unsigned long req) {
 #define MAX_RANGES 512
 #define MAX_VCPU_FDS 256
 
-static struct {
-    uintptr_t start, end;
-} ranges[MAX_RANGES];
+static struct { uintptr_t start, end; } ranges[MAX_RANGES];
 static int range_count;
 static int vcpu_fds[MAX_VCPU_FDS];
 static int vcpu_fd_count;
@@ -209,9 +207,9 @@ static bool in_guest(const void *p, size_t n) {
 
 /* ---- The interposers ----------------------------------------------------------- */
 
-#define COUNT_SYS(kind)                                 \
-    do {                                                \
-        if (on()) add(&c_sys[kind], 1);                 \
+#define COUNT_SYS(kind)                                                                            \
+    do {                                                                                           \
+        if (on()) add(&c_sys[kind], 1);                                                            \
     } while (0)
 
 /* Heap. */

@@ -57,29 +57,29 @@
 
 /* One operation's figures; all are counts per operation. */
 enum {
-    M_KVM_RUN,         /* KVM_RUN ioctls (outside count) */
-    M_EXITS,           /* VM exits, all kinds (library) */
+    M_KVM_RUN, /* KVM_RUN ioctls (outside count) */
+    M_EXITS,   /* VM exits, all kinds (library) */
     M_EXIT_IO,
     M_EXIT_MMIO,
     M_EXIT_HLT,
     M_EXIT_INTR,
     M_EXIT_OTHER,
-    M_IOCTLS_OTHER,    /* KVM ioctls other than KVM_RUN (outside count) */
-    M_SYS_MM,          /* mmap + munmap + madvise + mprotect (outside count) */
-    M_SYS_OTHER,       /* every other wrapped syscall (outside count) */
-    M_MINFLT,          /* minor page faults of the calling thread (getrusage) */
-    M_COPIED_GUEST,    /* bytes copied to/from guest memory by the host (outside) */
-    M_COPIED_ALL,      /* bytes through memcpy/memmove in the library (outside) */
-    M_ALLOCS_LIB,      /* glint_counters.host_allocations */
-    M_ALLOCS_SEEN,     /* malloc/calloc/realloc/strdup calls (outside) */
+    M_IOCTLS_OTHER, /* KVM ioctls other than KVM_RUN (outside count) */
+    M_SYS_MM,       /* mmap + munmap + madvise + mprotect (outside count) */
+    M_SYS_OTHER,    /* every other wrapped syscall (outside count) */
+    M_MINFLT,       /* minor page faults of the calling thread (getrusage) */
+    M_COPIED_GUEST, /* bytes copied to/from guest memory by the host (outside) */
+    M_COPIED_ALL,   /* bytes through memcpy/memmove in the library (outside) */
+    M_ALLOCS_LIB,   /* glint_counters.host_allocations */
+    M_ALLOCS_SEEN,  /* malloc/calloc/realloc/strdup calls (outside) */
     M_FREES_SEEN,
-    M_LIB_VM_RUNS,     /* glint_counters.vm_runs */
-    M_LIB_IOCTLS,      /* glint_counters.ioctls_other */
-    M_LIB_SYSCALLS,    /* glint_counters.syscalls_other */
-    M_PAGES_RESET,     /* last_restore_pages_reset (restore operations) */
+    M_LIB_VM_RUNS,          /* glint_counters.vm_runs */
+    M_LIB_IOCTLS,           /* glint_counters.ioctls_other */
+    M_LIB_SYSCALLS,         /* glint_counters.syscalls_other */
+    M_PAGES_RESET,          /* last_restore_pages_reset (restore operations) */
     M_LIB_RESTORE_SYSCALLS, /* last_restore_syscalls */
     M_LIB_RESTORE_BYTES,    /* last_restore_bytes_copied */
-    M_RESTORE_EXTRA,   /* syscalls besides register setting (restore target) */
+    M_RESTORE_EXTRA,        /* syscalls besides register setting (restore target) */
     M_IOCTL_BASE,
     M_SYS_BASE = M_IOCTL_BASE + BW_IOCTL_KINDS,
     M_COUNT = M_SYS_BASE + BW_SYS_KINDS
@@ -119,15 +119,15 @@ static const char *const metric_names[M_SYS_BASE] = {
 typedef struct result {
     const char *id;
     const char *title;
-    bool ran;        /* measured */
-    bool failed;     /* an error stopped it (note says why) */
+    bool ran;             /* measured */
+    bool failed;          /* an error stopped it (note says why) */
     char note[NOTE_SIZE]; /* why not available / failed, or a remark */
-    uint64_t *ns;    /* wall time samples */
+    uint64_t *ns;         /* wall time samples */
     int n;
     double sum[M_COUNT];
     uint64_t min[M_COUNT], max[M_COUNT];
     bool has_touched;
-    uint64_t pages_touched; /* guest pages written by one operation */
+    uint64_t pages_touched;    /* guest pages written by one operation */
     const char *flag[M_COUNT]; /* "NOT MET: ..." next to a figure */
 } result;
 
@@ -268,7 +268,7 @@ static uint64_t op_end(probe *p, const glint_sandbox *sb, uint64_t *m) {
 /* ==== Benchmark set-up ===================================================== */
 
 typedef struct options {
-    int iterations;      /* 0: quick defaults */
+    int iterations; /* 0: quick defaults */
     const char *json;
     const char *guest;
     bool configs[2];
@@ -319,8 +319,8 @@ static glint_status new_sandbox(const glint_config *cfg, glint_sandbox **out, ch
         snprintf(why, why_size, "create: %s", err.message);
         return st;
     }
-    st = glint_sandbox_register_host_function(*out, "host_nop", GLINT_TYPE_I32, NULL, 0,
-                                              host_nop, NULL);
+    st = glint_sandbox_register_host_function(*out, "host_nop", GLINT_TYPE_I32, NULL, 0, host_nop,
+                                              NULL);
     if (st == GLINT_OK) st = glint_sandbox_initialize(*out);
     if (st != GLINT_OK) {
         snprintf(why, why_size, "initialise: %s", glint_sandbox_last_error(*out)->message);
@@ -357,13 +357,15 @@ static void instance_close(instance *in) {
     memset(in, 0, sizeof *in);
 }
 
-static const char *sb_error(const glint_sandbox *sb) { return glint_sandbox_last_error(sb)->message; }
+static const char *sb_error(const glint_sandbox *sb) {
+    return glint_sandbox_last_error(sb)->message;
+}
 
 /* ==== Scenarios ============================================================ */
 
 typedef struct bench_ctx {
     const bench_config *bc;
-    instance main;   /* default input size */
+    instance main; /* default input size */
     uint32_t dirty_capacity;
     result results[32];
     int result_count;
@@ -493,8 +495,7 @@ static void run_calls(result *r, instance *in, sb_op op, void *arg, int n) {
         }
         if (i >= 0) result_record(r, ns, m);
     }
-    if (!measure_touched(r, in, op, arg))
-        result_note(r, true, "restore: %s", sb_error(in->sb));
+    if (!measure_touched(r, in, op, arg)) result_note(r, true, "restore: %s", sb_error(in->sb));
 }
 
 static void sc_call_empty(bench_ctx *c) {
@@ -615,7 +616,8 @@ static void sc_restore(bench_ctx *c, const char *id, const char *call_id, const 
     r->pages_touched = 0;
     rc->has_touched = true; /* what the following restore reset */
     rc->pages_touched = r->max[M_PAGES_RESET];
-    result_note(rc, false, "the call right after a restore; its pages are reset by the next restore");
+    result_note(rc, false,
+                "the call right after a restore; its pages are reset by the next restore");
 }
 
 /* -- map a file -- */
@@ -689,8 +691,7 @@ typedef struct killer {
 
 static void sleep_us(long us) {
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 static void *killer_main(void *arg) {
@@ -758,7 +759,8 @@ static void sc_kill(bench_ctx *c) {
         }
         if (i >= 0) result_record(r, latency, m);
     }
-    result_note(r, false, "time from glint_sandbox_kill() to the call returning; counts: the whole call");
+    result_note(r, false,
+                "time from glint_sandbox_kill() to the call returning; counts: the whole call");
     if (!measure_touched(r, in, op_kill, NULL))
         result_note(r, true, "restore: %s", sb_error(in->sb));
 }
@@ -858,7 +860,8 @@ static void measure_rss(bench_ctx *c, rss_result *rr) {
         read_memstat(&idle);
         for (int i = 0; i < n; i++) {
             if (op_nop(sbs[i], NULL) != GLINT_OK) {
-                snprintf(rr->note, sizeof rr->note, "call on clone %d: %.400s", i, sb_error(sbs[i]));
+                snprintf(rr->note, sizeof rr->note, "call on clone %d: %.400s", i,
+                         sb_error(sbs[i]));
                 break;
             }
         }
@@ -880,9 +883,9 @@ static void measure_rss(bench_ctx *c, rss_result *rr) {
 typedef struct target {
     const char *config;
     const char *scenario;
-    const char *text;   /* the target */
+    const char *text; /* the target */
     bool met;
-    char figure[200];   /* what was measured */
+    char figure[200]; /* what was measured */
 } target;
 
 static target targets[64];
@@ -911,8 +914,9 @@ static void check_targets(bench_ctx *c) {
         bool met = empty->max[M_KVM_RUN] == 1 && empty->min[M_KVM_RUN] == 1 &&
                    empty->max[M_EXITS] == 1 && empty->min[M_EXITS] == 1;
         target *t = add_target(c, "call_empty", "an empty call is one KVM_RUN and one exit", met);
-        if (t) snprintf(t->figure, sizeof t->figure, "%.2f KVM_RUN, %.2f exits", mean(empty, M_KVM_RUN),
-                        mean(empty, M_EXITS));
+        if (t)
+            snprintf(t->figure, sizeof t->figure, "%.2f KVM_RUN, %.2f exits",
+                     mean(empty, M_KVM_RUN), mean(empty, M_EXITS));
         if (!met) {
             empty->flag[M_KVM_RUN] = "NOT MET (target 1)";
             empty->flag[M_EXITS] = "NOT MET (target 1)";
@@ -931,25 +935,36 @@ static void check_targets(bench_ctx *c) {
                                met);
         if (t)
             snprintf(t->figure, sizeof t->figure,
-                     "vs. empty call: %+.2f exits, %+.2f KVM_RUN, %+.2f other ioctls", dx, drun, dio);
+                     "vs. empty call: %+.2f exits, %+.2f KVM_RUN, %+.2f other ioctls", dx, drun,
+                     dio);
         if (!met) {
             if (dx != 1.0) cb->flag[M_EXITS] = "NOT MET (target: empty call + 1)";
-            if (dio != 0.0 || drun != 1.0) cb->flag[M_IOCTLS_OTHER] = "NOT MET (target: no other ioctl)";
+            if (dio != 0.0 || drun != 1.0)
+                cb->flag[M_IOCTLS_OTHER] = "NOT MET (target: no other ioctl)";
         }
     }
-    static const char *const no_alloc[] = {"call_empty", "call_args_1k", "call_args_64k",
-                                           "call_args_1m", "call_host_callback", "restore_dirty_1",
-                                           "restore_dirty_16", "restore_dirty_256",
-                                           "restore_dirty_4096", "after_restore_dirty_1",
-                                           "after_restore_dirty_16", "after_restore_dirty_256",
+    static const char *const no_alloc[] = {"call_empty",
+                                           "call_args_1k",
+                                           "call_args_64k",
+                                           "call_args_1m",
+                                           "call_host_callback",
+                                           "restore_dirty_1",
+                                           "restore_dirty_16",
+                                           "restore_dirty_256",
+                                           "restore_dirty_4096",
+                                           "after_restore_dirty_1",
+                                           "after_restore_dirty_16",
+                                           "after_restore_dirty_256",
                                            "after_restore_dirty_4096"};
     for (size_t i = 0; i < sizeof no_alloc / sizeof no_alloc[0]; i++) {
         result *r = find(c, no_alloc[i]);
         if (r == NULL) continue;
         bool met = r->max[M_ALLOCS_LIB] == 0 && r->max[M_ALLOCS_SEEN] == 0;
-        target *t = add_target(c, no_alloc[i], "no host heap allocation on the call, callback or restore path", met);
+        target *t = add_target(
+            c, no_alloc[i], "no host heap allocation on the call, callback or restore path", met);
         if (t)
-            snprintf(t->figure, sizeof t->figure, "%.2f counted by the library, %.2f seen by the interposer",
+            snprintf(t->figure, sizeof t->figure,
+                     "%.2f counted by the library, %.2f seen by the interposer",
                      mean(r, M_ALLOCS_LIB), mean(r, M_ALLOCS_SEEN));
         if (!met) r->flag[M_ALLOCS_LIB] = "NOT MET (target 0)";
     }
@@ -957,7 +972,8 @@ static void check_targets(bench_ctx *c) {
         result *r = &c->results[i];
         if (!r->ran || strncmp(r->id, "restore_dirty_", 14) != 0) continue;
         bool met = r->max[M_RESTORE_EXTRA] <= 2;
-        target *t = add_target(c, r->id, "restore issues at most two syscalls besides register setting", met);
+        target *t = add_target(c, r->id,
+                               "restore issues at most two syscalls besides register setting", met);
         if (t) {
             int len = snprintf(t->figure, sizeof t->figure, "%.2f:", mean(r, M_RESTORE_EXTRA));
             for (int k = 0; k < BW_IOCTL_KINDS; k++) {
@@ -976,8 +992,9 @@ static void check_targets(bench_ctx *c) {
         bool copy_met = r->max[M_COPIED_GUEST] == 0 && r->max[M_LIB_RESTORE_BYTES] == 0;
         t = add_target(c, r->id, "restore copies no guest memory in user space", copy_met);
         if (t)
-            snprintf(t->figure, sizeof t->figure, "%.0f bytes seen, %.0f bytes by the library's count",
-                     mean(r, M_COPIED_GUEST), mean(r, M_LIB_RESTORE_BYTES));
+            snprintf(t->figure, sizeof t->figure,
+                     "%.0f bytes seen, %.0f bytes by the library's count", mean(r, M_COPIED_GUEST),
+                     mean(r, M_LIB_RESTORE_BYTES));
         if (!copy_met) r->flag[M_COPIED_GUEST] = "NOT MET (target 0)";
     }
 }
@@ -985,7 +1002,7 @@ static void check_targets(bench_ctx *c) {
 /* ==== Host description ====================================================== */
 
 typedef struct host_info {
-    bool hypervisor;      /* CPUID.1:ECX[31] */
+    bool hypervisor; /* CPUID.1:ECX[31] */
     char hv_signature[13];
     char hv_name[64];
     char dmi[160];
@@ -1019,11 +1036,16 @@ static void detect_host(host_info *h) {
         static const struct {
             const char *sig, *name;
         } known[] = {
-            {"KVMKVMKVM", "KVM"},          {"Linux KVM Hv", "KVM (Hyper-V enlightenments)"},
-            {"TCGTCGTCGTCG", "QEMU TCG (software CPU)"}, {"Microsoft Hv", "Hyper-V"},
-            {"VMwareVMware", "VMware"},    {"XenVMMXenVMM", "Xen"},
-            {"VBoxVBoxVBox", "VirtualBox"}, {"ACRNACRNACRN", "ACRN"},
-            {"bhyve bhyve ", "bhyve"},     {" lrpepyh  vr", "Parallels"},
+            {"KVMKVMKVM", "KVM"},
+            {"Linux KVM Hv", "KVM (Hyper-V enlightenments)"},
+            {"TCGTCGTCGTCG", "QEMU TCG (software CPU)"},
+            {"Microsoft Hv", "Hyper-V"},
+            {"VMwareVMware", "VMware"},
+            {"XenVMMXenVMM", "Xen"},
+            {"VBoxVBoxVBox", "VirtualBox"},
+            {"ACRNACRNACRN", "ACRN"},
+            {"bhyve bhyve ", "bhyve"},
+            {" lrpepyh  vr", "Parallels"},
         };
         snprintf(h->hv_name, sizeof h->hv_name, "an unknown hypervisor (CPUID signature \"%s\")",
                  h->hv_signature);
@@ -1091,7 +1113,8 @@ static int fmt_num(double v, char *out, size_t size) {
 static void fmt_metric(const result *r, int m, char *out, size_t size) {
     int len = fmt_num(mean(r, m), out, size);
     if (!constant(r, m) && len < (int)size)
-        len += snprintf(out + len, size - (size_t)len, " (%" PRIu64 "-%" PRIu64 ")", r->min[m], r->max[m]);
+        len += snprintf(out + len, size - (size_t)len, " (%" PRIu64 "-%" PRIu64 ")", r->min[m],
+                        r->max[m]);
     if (r->flag[m] && len < (int)size) snprintf(out + len, size - (size_t)len, " %s", r->flag[m]);
 }
 
@@ -1147,15 +1170,25 @@ static void breakdown(const result *r, int base, int kinds, const char *(*name)(
 static void print_config(bench_ctx *c, const rss_result *rr) {
     printf("\n## %s: %s\n\n", c->bc->name, c->bc->title);
     static char cells[40][NCOL][CELL];
-    const char *head[NCOL] = {"scenario", "n", "median", "p99", "KVM_RUN", "exits",
-                              "other ioctls", "mmap/munmap/madvise/mprotect", "other syscalls",
-                              "minor faults", "guest pages touched", "pages reset",
-                              "bytes copied (guest mem)", "host allocs (library / seen)"};
+    const char *head[NCOL] = {"scenario",
+                              "n",
+                              "median",
+                              "p99",
+                              "KVM_RUN",
+                              "exits",
+                              "other ioctls",
+                              "mmap/munmap/madvise/mprotect",
+                              "other syscalls",
+                              "minor faults",
+                              "guest pages touched",
+                              "pages reset",
+                              "bytes copied (guest mem)",
+                              "host allocs (library / seen)"};
     for (int i = 0; i < NCOL; i++) snprintf(cells[0][i], CELL, "%s", head[i]);
     int rows = 1;
     for (int i = 0; i < c->result_count && rows < 40; i++, rows++) {
         result *r = &c->results[i];
-        char (*row)[CELL] = cells[rows];
+        char(*row)[CELL] = cells[rows];
         for (int k = 0; k < NCOL; k++) row[k][0] = '\0';
         snprintf(row[0], CELL, "%s", r->id);
         if (!r->ran) {
@@ -1174,8 +1207,11 @@ static void print_config(bench_ctx *c, const rss_result *rr) {
             static const struct {
                 int m;
                 const char *n;
-            } kinds[] = {{M_EXIT_IO, "io"}, {M_EXIT_MMIO, "mmio"}, {M_EXIT_HLT, "hlt"},
-                         {M_EXIT_INTR, "intr"}, {M_EXIT_OTHER, "other"}};
+            } kinds[] = {{M_EXIT_IO, "io"},
+                         {M_EXIT_MMIO, "mmio"},
+                         {M_EXIT_HLT, "hlt"},
+                         {M_EXIT_INTR, "intr"},
+                         {M_EXIT_OTHER, "other"}};
             size_t len = strlen(row[5]);
             len += (size_t)snprintf(row[5] + len, CELL - len, " (");
             bool first = true;
@@ -1298,14 +1334,15 @@ static void print_targets(void) {
             done[j] = true;
             if (met_figure == NULL) met_figure = u->figure;
             if (len < (int)sizeof met_list)
-                len += snprintf(met_list + len, sizeof met_list - (size_t)len, "%s%s", len ? ", " : "",
-                                u->scenario);
+                len += snprintf(met_list + len, sizeof met_list - (size_t)len, "%s%s",
+                                len ? ", " : "", u->scenario);
         }
         if (met_figure != NULL)
             printf("- [met] %s: %s - %s (e.g. %s)\n", t->config, t->text, met_list, met_figure);
         for (int j = i; j < target_count; j++) {
             target *u = &targets[j];
-            if (done[j] || strcmp(u->config, t->config) != 0 || strcmp(u->text, t->text) != 0) continue;
+            if (done[j] || strcmp(u->config, t->config) != 0 || strcmp(u->text, t->text) != 0)
+                continue;
             done[j] = true;
             printf("- [NOT MET] %s: %s - %s: %s\n", u->config, u->text, u->scenario, u->figure);
         }
@@ -1367,8 +1404,8 @@ static void json_result(FILE *f, const result *r) {
             fprintf(f, "%s", first ? "" : ",");
             first = false;
             json_str(f, metric_name(m, buf, sizeof buf));
-            fprintf(f, ":{\"mean\":%.4g,\"min\":%" PRIu64 ",\"max\":%" PRIu64, mean(r, m), r->min[m],
-                    r->max[m]);
+            fprintf(f, ":{\"mean\":%.4g,\"min\":%" PRIu64 ",\"max\":%" PRIu64, mean(r, m),
+                    r->min[m], r->max[m]);
             if (r->flag[m]) {
                 fprintf(f, ",\"flag\":");
                 json_str(f, r->flag[m]);
@@ -1419,8 +1456,9 @@ static bool write_json(const char *path, const host_info *h, bench_ctx *ctxs, co
         json_str(f, c->bc->name);
         fprintf(f, ",\"title\":");
         json_str(f, c->bc->title);
-        fprintf(f, ",\"heap_size\":%" PRIu64 ",\"input_size\":%" PRIu64 ",\"output_size\":%" PRIu64
-                   ",\"dirty_capacity_pages\":%u,\"scenarios\":[",
+        fprintf(f,
+                ",\"heap_size\":%" PRIu64 ",\"input_size\":%" PRIu64 ",\"output_size\":%" PRIu64
+                ",\"dirty_capacity_pages\":%u,\"scenarios\":[",
                 c->main.cfg.heap_size, c->main.cfg.input_size, c->main.cfg.output_size,
                 c->dirty_capacity);
         for (int j = 0; j < c->result_count; j++) {
@@ -1461,17 +1499,19 @@ static bool write_json(const char *path, const host_info *h, bench_ctx *ctxs, co
 /* ==== Main ==================================================================== */
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: glint_bench [--quick | --iterations N] [--json PATH] [--config default|heap64m|all]\n"
-            "                   [--scenario PREFIX]... [--clones N] [--guest PATH]\n"
-            "  --quick          few iterations per scenario (default; for emulated KVM)\n"
-            "  --iterations N   N timed iterations of every scenario (real hardware: 1000)\n"
-            "  --json PATH      also write the results as JSON to PATH\n"
-            "  --config NAME    only this configuration (default: all)\n"
-            "  --scenario P     only scenarios whose id starts with P (repeatable; 'rss' for memory)\n"
-            "  --clones N       sandboxes for the resident-memory measurement (default 16)\n"
-            "  --guest PATH     the bench guest (default %s)\n",
-            GLINT_BENCH_GUEST);
+    fprintf(
+        f,
+        "usage: glint_bench [--quick | --iterations N] [--json PATH] [--config "
+        "default|heap64m|all]\n"
+        "                   [--scenario PREFIX]... [--clones N] [--guest PATH]\n"
+        "  --quick          few iterations per scenario (default; for emulated KVM)\n"
+        "  --iterations N   N timed iterations of every scenario (real hardware: 1000)\n"
+        "  --json PATH      also write the results as JSON to PATH\n"
+        "  --config NAME    only this configuration (default: all)\n"
+        "  --scenario P     only scenarios whose id starts with P (repeatable; 'rss' for memory)\n"
+        "  --clones N       sandboxes for the resident-memory measurement (default 16)\n"
+        "  --guest PATH     the bench guest (default %s)\n",
+        GLINT_BENCH_GUEST);
 }
 
 static bool parse_args(int argc, char **argv) {
@@ -1544,8 +1584,9 @@ static void run_config(bench_ctx *c, rss_result *rr) {
                "first call after restore, writing 1 page", 1);
     sc_restore(c, "restore_dirty_16", "after_restore_dirty_16", "restore after dirtying 16 pages",
                "first call after restore, writing 16 pages", 16);
-    sc_restore(c, "restore_dirty_256", "after_restore_dirty_256", "restore after dirtying 256 pages",
-               "first call after restore, writing 256 pages", 256);
+    sc_restore(c, "restore_dirty_256", "after_restore_dirty_256",
+               "restore after dirtying 256 pages", "first call after restore, writing 256 pages",
+               256);
     sc_restore(c, "restore_dirty_4096", "after_restore_dirty_4096",
                "restore after dirtying 4096 pages", "first call after restore, writing 4096 pages",
                4096);
@@ -1602,8 +1643,10 @@ int main(int argc, char **argv) {
     print_targets();
     printf("\n**%s**\n", h.kvm_line);
     if (opt.json != NULL) {
-        if (!write_json(opt.json, &h, ctxs, rss, nctx)) failed = true;
-        else printf("JSON: %s\n", opt.json);
+        if (!write_json(opt.json, &h, ctxs, rss, nctx))
+            failed = true;
+        else
+            printf("JSON: %s\n", opt.json);
     }
     for (int i = 0; i < nctx; i++) {
         instance_close(&ctxs[i].main);

@@ -23,7 +23,8 @@
 
 static glint_status check_mappable(glint_sandbox *sb) {
     if (sb->poisoned)
-        return glint_sb_fail(sb, GLINT_E_POISONED, "sandbox is poisoned; restore it before mapping");
+        return glint_sb_fail(sb, GLINT_E_POISONED,
+                             "sandbox is poisoned; restore it before mapping");
     if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_RUNNING)
         return glint_sb_fail(sb, GLINT_E_STATE, "mappings cannot change during a call");
     if (sb->mapping_count == GLINT_MAX_FILE_MAPPINGS)
@@ -55,19 +56,22 @@ static glint_status take_label(glint_sandbox *sb, const glint_mapping_options *o
 static glint_status check_range(glint_sandbox *sb, uint64_t gpa, uint64_t size) {
     const glint_layout_info *l = &sb->layout;
     if (gpa % PAGE != 0)
-        return glint_sb_fail(sb, GLINT_E_MAPPING, "mapping address 0x%" PRIx64 " is not page aligned",
-                             gpa);
+        return glint_sb_fail(sb, GLINT_E_MAPPING,
+                             "mapping address 0x%" PRIx64 " is not page aligned", gpa);
     if (size == 0 || gpa + size < gpa || gpa + size > GLINT_PHYS_TOP)
         return glint_sb_fail(sb, GLINT_E_MAPPING,
-                             "mapping 0x%" PRIx64 "+0x%" PRIx64 " exceeds the guest-physical limit 0x%llx",
+                             "mapping 0x%" PRIx64 "+0x%" PRIx64
+                             " exceeds the guest-physical limit 0x%llx",
                              gpa, size, (unsigned long long)GLINT_PHYS_TOP);
     if (gpa < l->snapshot_gpa + l->snapshot_size)
         return glint_sb_fail(sb, GLINT_E_MAPPING,
-                             "mapping at 0x%" PRIx64 " overlaps guest memory (snapshot region ends at 0x%" PRIx64 ")",
+                             "mapping at 0x%" PRIx64
+                             " overlaps guest memory (snapshot region ends at 0x%" PRIx64 ")",
                              gpa, l->snapshot_gpa + l->snapshot_size);
     if (gpa + size > l->scratch_gpa)
         return glint_sb_fail(sb, GLINT_E_MAPPING,
-                             "mapping 0x%" PRIx64 "+0x%" PRIx64 " overlaps the scratch region at 0x%" PRIx64,
+                             "mapping 0x%" PRIx64 "+0x%" PRIx64
+                             " overlaps the scratch region at 0x%" PRIx64,
                              gpa, size, l->scratch_gpa);
     for (uint32_t i = 0; i < sb->mapping_count; i++) {
         const glint_mapping *m = &sb->mappings[i];
@@ -223,15 +227,17 @@ glint_status glint_sandbox_map_host_memory(glint_sandbox *sb, uint64_t gpa, void
     glint_status st = check_mappable(sb);
     if (st != GLINT_OK) return st;
     if (host == NULL || (uintptr_t)host % PAGE != 0 || size % PAGE != 0)
-        return glint_sb_fail(sb, GLINT_E_MAPPING,
-                             "host memory must be non-NULL, page aligned and a whole number of pages");
+        return glint_sb_fail(
+            sb, GLINT_E_MAPPING,
+            "host memory must be non-NULL, page aligned and a whole number of pages");
     glint_mapping m;
     memset(&m, 0, sizeof m);
     m.fd = -1;
     m.mode = opts != NULL && opts->mode != 0 ? opts->mode : GLINT_MAP_READ_ONLY;
     if (m.mode != GLINT_MAP_READ_ONLY && m.mode != GLINT_MAP_READ_WRITE)
-        return glint_sb_fail(sb, GLINT_E_MAPPING,
-                             "host memory mappings are GLINT_MAP_READ_ONLY or GLINT_MAP_READ_WRITE");
+        return glint_sb_fail(
+            sb, GLINT_E_MAPPING,
+            "host memory mappings are GLINT_MAP_READ_ONLY or GLINT_MAP_READ_WRITE");
     if ((st = take_label(sb, opts, "memory", m.label)) != GLINT_OK) return st;
     if ((st = check_range(sb, gpa, size)) != GLINT_OK) return st;
     m.gpa = gpa;

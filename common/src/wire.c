@@ -29,8 +29,8 @@ glint_value glint_str(const char *s) {
     return v;
 }
 
-static const char *const type_names[GLINT_TYPE_COUNT] = {
-    "void", "i32", "u32", "i64", "u64", "f32", "f64", "bool", "string", "bytes"};
+static const char *const type_names[GLINT_TYPE_COUNT] = {"void", "i32", "u32",  "i64",    "u64",
+                                                         "f32",  "f64", "bool", "string", "bytes"};
 
 const char *glint_type_name(int type) {
     if (type < 0 || (unsigned)type >= GLINT_TYPE_COUNT) return "invalid";

@@ -169,7 +169,8 @@ static void usage(FILE *out) {
             "\n"
             "JavaScript sees host.print(...) (also print, console.log), host.call(name, ...args)\n"
             "(JSON convention; here: 'now') and host.callTyped(name, sig, ...args) (here: 'add',\n"
-            "'f64(f64,f64)').  Exit status: 0 all evaluations succeeded, 1 one failed, 2 setup error.\n",
+            "'f64(f64,f64)').  Exit status: 0 all evaluations succeeded, 1 one failed, 2 setup "
+            "error.\n",
             GLINT_JS_GUEST_ELF);
 }
 
@@ -212,10 +213,14 @@ static int parse_args(int argc, char **argv, options *o) {
                     return 2;
                 }
                 i++;
-                if (strcmp(val, "all") == 0) o->bench_modes = 7u;
-                else if (strcmp(val, "restore") == 0) o->bench_modes |= 1u;
-                else if (strcmp(val, "clone") == 0) o->bench_modes |= 2u;
-                else if (strcmp(val, "reuse") == 0) o->bench_modes |= 4u;
+                if (strcmp(val, "all") == 0)
+                    o->bench_modes = 7u;
+                else if (strcmp(val, "restore") == 0)
+                    o->bench_modes |= 1u;
+                else if (strcmp(val, "clone") == 0)
+                    o->bench_modes |= 2u;
+                else if (strcmp(val, "reuse") == 0)
+                    o->bench_modes |= 4u;
                 else {
                     fprintf(stderr, "glint-js: --bench-mode: all, restore, clone or reuse\n");
                     return 2;
@@ -227,11 +232,16 @@ static int parse_args(int argc, char **argv, options *o) {
                 continue;
             }
             uint64_t *num = NULL;
-            if (strcmp(a, "--heap-mb") == 0) num = &o->heap_mb;
-            else if (strcmp(a, "--stack-kb") == 0) num = &o->stack_kb;
-            else if (strcmp(a, "--deadline-ms") == 0) num = &o->deadline_ms;
-            else if (strcmp(a, "--bench") == 0) num = &o->bench;
-            else if (strcmp(a, "--guest") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) {
+            if (strcmp(a, "--heap-mb") == 0)
+                num = &o->heap_mb;
+            else if (strcmp(a, "--stack-kb") == 0)
+                num = &o->stack_kb;
+            else if (strcmp(a, "--deadline-ms") == 0)
+                num = &o->deadline_ms;
+            else if (strcmp(a, "--bench") == 0)
+                num = &o->bench;
+            else if (strcmp(a, "--guest") == 0 || strcmp(a, "-f") == 0 ||
+                     strcmp(a, "--file") == 0) {
                 if (val == NULL) {
                     fprintf(stderr, "glint-js: %s needs a value\n", a);
                     return 2;
@@ -424,7 +434,8 @@ static int bench_one(const options *o, js_setup *s, const char *source, bench_mo
         memset(&a, 0, sizeof a);
         const double t0 = now_s();
         if (mode == MODE_CLONE) {
-            if ((st = glint_sandbox_create_from_snapshot(s->snap, &s->cfg, &sb, &err)) != GLINT_OK) {
+            if ((st = glint_sandbox_create_from_snapshot(s->snap, &s->cfg, &sb, &err)) !=
+                GLINT_OK) {
                 report_failure("clone", st, &err);
                 return 2;
             }
@@ -449,7 +460,8 @@ static int bench_one(const options *o, js_setup *s, const char *source, bench_mo
         add_delta(r, &a, &b);
         if (mode == MODE_RESTORE) {
             r->pages_reset += b.last_restore_pages_reset;
-            if (b.last_restore_pages_reset > r->pages_max) r->pages_max = b.last_restore_pages_reset;
+            if (b.last_restore_pages_reset > r->pages_max)
+                r->pages_max = b.last_restore_pages_reset;
         }
         if (mode == MODE_CLONE) {
             glint_sandbox_destroy(sb);
@@ -471,8 +483,8 @@ static int run_bench(const options *o, js_setup *s, char **sources) {
            o->bench, o->heap_mb, o->deadline_ms);
     printf("engine init (create + initialise): %.1f ms, %" PRIu64 " vm_runs, %" PRIu64
            " exits; snapshot: %.1f ms, %.1f MiB of guest memory\n",
-           s->init_s * 1e3, s->init_counters.vm_runs, exits(&s->init_counters),
-           s->snapshot_s * 1e3, (double)glint_snapshot_memory_size(s->snap) / (double)MIB);
+           s->init_s * 1e3, s->init_counters.vm_runs, exits(&s->init_counters), s->snapshot_s * 1e3,
+           (double)glint_snapshot_memory_size(s->snap) / (double)MIB);
     /* The engine's footprint, from a throwaway clone (calls change state). */
     glint_sandbox *probe = NULL;
     glint_error err;
@@ -485,7 +497,8 @@ static int run_bench(const options *o, js_setup *s, char **sources) {
     static const char *const names[] = {"restore+eval", "clone+eval", "eval, no reset"};
     int rc = 0;
     for (int e = 0; e < o->expr_count; e++) {
-        printf("\nexpression %d: %.60s%s\n", e + 1, sources[e], strlen(sources[e]) > 60 ? "..." : "");
+        printf("\nexpression %d: %.60s%s\n", e + 1, sources[e],
+               strlen(sources[e]) > 60 ? "..." : "");
         printf("%-15s %10s %10s %10s %10s %8s %8s %8s %9s %9s %9s\n", "mode", "evals/s", "us/eval",
                "reset us", "call us", "vm_runs", "exits", "hcalls", "pg reset", "pg max",
                "syscalls");
@@ -511,9 +524,11 @@ static int run_bench(const options *o, js_setup *s, char **sources) {
         }
         fflush(stdout);
     }
-    printf("\nreset us: restore (restore+eval) or create_from_snapshot (clone+eval); pg reset: pages\n"
-           "the restore dropped (dirtied by the previous evaluation); syscalls: KVM ioctls other than\n"
-           "KVM_RUN plus mmap/madvise/timer syscalls per evaluation, reset included.\n");
+    printf(
+        "\nreset us: restore (restore+eval) or create_from_snapshot (clone+eval); pg reset: pages\n"
+        "the restore dropped (dirtied by the previous evaluation); syscalls: KVM ioctls other "
+        "than\n"
+        "KVM_RUN plus mmap/madvise/timer syscalls per evaluation, reset included.\n");
     return rc;
 }
 

@@ -319,7 +319,8 @@ static duk_ret_t js_call_typed(duk_context *c) {
                                                  9223372036854775808.0, "i64");
             break;
         case GLINT_TYPE_U64:
-            v->as.u64 = (uint64_t)require_integer(c, idx, argno, 0.0, 18446744073709551616.0, "u64");
+            v->as.u64 =
+                (uint64_t)require_integer(c, idx, argno, 0.0, 18446744073709551616.0, "u64");
             break;
         case GLINT_TYPE_F32: v->as.f32 = (float)duk_require_number(c, idx); break;
         case GLINT_TYPE_F64: v->as.f64 = duk_require_number(c, idx); break;
@@ -413,7 +414,7 @@ static duk_ret_t setup_globals(duk_context *c, void *udata) {
     duk_put_function_list(c, -1, host_functions);
     duk_get_prop_string(c, -1, "print");
     duk_put_prop_string(c, -3, "print"); /* global print = host.print */
-    duk_push_object(c);                   /* console */
+    duk_push_object(c);                  /* console */
     duk_get_prop_string(c, -2, "print");
     duk_put_prop_string(c, -2, "log");
     duk_put_prop_string(c, -3, "console");
@@ -518,9 +519,10 @@ static glint_status js_stats(const glint_value *args, uint32_t argc, glint_value
 void glint_main(void) {
     js = duk_create_heap(js_alloc, js_realloc, js_free, NULL, fatal_handler);
     if (js == NULL) {
-        glint_abort(JS_FATAL_ABORT_CODE,
-                    "duktape: cannot create the JavaScript heap (guest heap of %llu bytes too small?)",
-                    (unsigned long long)glint_get_peb()->heap.size);
+        glint_abort(
+            JS_FATAL_ABORT_CODE,
+            "duktape: cannot create the JavaScript heap (guest heap of %llu bytes too small?)",
+            (unsigned long long)glint_get_peb()->heap.size);
     }
     if (duk_safe_call(js, setup_globals, NULL, 0, 1) != DUK_EXEC_SUCCESS) {
         glint_abort(JS_FATAL_ABORT_CODE, "duktape: setting up the globals failed: %s",

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#define GLINT_PRINTF_LIKE(fmt_index, first_arg) \
+#define GLINT_PRINTF_LIKE(fmt_index, first_arg)                                                    \
     __attribute__((format(printf, fmt_index, first_arg)))
 #else
 #define GLINT_PRINTF_LIKE(fmt_index, first_arg)
@@ -108,8 +108,8 @@ void glint_set_error(const char *fmt, ...) GLINT_PRINTF_LIKE(1, 2);
  * name/argument; GLINT_E_ARGS_TOO_BIG if the call does not fit the output
  * buffer; GLINT_E_PROTOCOL for an unreadable reply.
  */
-glint_status glint_call_host(const char *name, glint_type ret, glint_value *result,
-                             uint32_t argc, ...);
+glint_status glint_call_host(const char *name, glint_type ret, glint_value *result, uint32_t argc,
+                             ...);
 glint_status glint_call_host_v(const char *name, glint_type ret, const glint_value *args,
                                uint32_t argc, glint_value *result);
 /* Message of the last failed host call ("" after a successful one).  A copy,
@@ -157,7 +157,7 @@ const void *glint_init_data(uint64_t *size);
  * calls; peb->mappings_generation changes when it does).  Entries are
  * read-only views of the PEB page; a mapping's memory lies at guest_addr. */
 uint32_t glint_mapping_count(void);
-const glint_file_mapping_info *glint_mapping_get(uint32_t index); /* NULL if out of range */
+const glint_file_mapping_info *glint_mapping_get(uint32_t index);     /* NULL if out of range */
 const glint_file_mapping_info *glint_mapping_find(const char *label); /* NULL if absent */
 
 #ifdef __cplusplus

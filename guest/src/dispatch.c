@@ -42,8 +42,7 @@ static void note_registration_failure(glint_status status, const char *fmt, ...)
     registration_failure = status;
     va_list ap;
     va_start(ap, fmt);
-    glint_rt_vformat(registration_failure_message, sizeof registration_failure_message, fmt,
-                     ap);
+    glint_rt_vformat(registration_failure_message, sizeof registration_failure_message, fmt, ap);
     va_end(ap);
 }
 
@@ -82,9 +81,9 @@ glint_status glint_register_function_v(const char *name, glint_guest_fn fn, glin
     }
     if (fn == NULL || !glint_type_valid_return((int)ret) || argc > GLINT_MAX_ARGS ||
         (argc != 0 && params == NULL)) {
-        note_registration_failure(GLINT_E_INVALID_ARGUMENT,
-                                  "cannot register function '%s': %s", name,
-                                  fn == NULL                             ? "NULL function pointer"
+        note_registration_failure(GLINT_E_INVALID_ARGUMENT, "cannot register function '%s': %s",
+                                  name,
+                                  fn == NULL                           ? "NULL function pointer"
                                   : !glint_type_valid_return((int)ret) ? "invalid return type"
                                   : argc > GLINT_MAX_ARGS ? "more than GLINT_MAX_ARGS parameters"
                                                           : "NULL parameter type array");

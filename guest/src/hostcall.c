@@ -40,8 +40,8 @@ static glint_status check_arguments(const char *name, const glint_value *args, u
                         "pointer",
                         name, i + 1u);
         if (v->type == GLINT_TYPE_BYTES && v->as.bytes.len != 0 && v->as.bytes.ptr == NULL)
-            return fail(GLINT_E_INVALID_ARGUMENT, "host call '%s': argument %u is NULL bytes",
-                        name, i + 1u);
+            return fail(GLINT_E_INVALID_ARGUMENT, "host call '%s': argument %u is NULL bytes", name,
+                        i + 1u);
     }
     return GLINT_OK;
 }
@@ -125,8 +125,8 @@ glint_status glint_call_host_v(const char *name, glint_type ret, const glint_val
     return status;
 }
 
-glint_status glint_call_host(const char *name, glint_type ret, glint_value *result,
-                             uint32_t argc, ...) {
+glint_status glint_call_host(const char *name, glint_type ret, glint_value *result, uint32_t argc,
+                             ...) {
     glint_value args[GLINT_MAX_ARGS];
     if (argc > GLINT_MAX_ARGS) /* let the _v variant report it; read no varargs */
         return glint_call_host_v(name, ret, NULL, argc, result);

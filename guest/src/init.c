@@ -23,8 +23,8 @@ struct glint_rt_abi_note {
 };
 
 /* `used` keeps it in the object; the linker script KEEPs .note.glint. */
-__attribute__((section(".note.glint"), used, aligned(4)))
-static const struct glint_rt_abi_note glint_rt_abi_note = {
+__attribute__((section(".note.glint"), used,
+               aligned(4))) static const struct glint_rt_abi_note glint_rt_abi_note = {
     .name_size = sizeof GLINT_NOTE_NAME, /* 6, with the NUL */
     .desc_size = sizeof(struct glint_abi_note),
     .type = GLINT_NOTE_TYPE_ABI,

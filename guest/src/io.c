@@ -11,8 +11,7 @@
 bool glint_rt_output_begin(glint_writer *w) {
     uint8_t *msg;
     uint64_t avail;
-    if (glint_stack_reserve(glint_rt_layout.output, glint_rt_layout.output_size, &msg, &avail) !=
-        0)
+    if (glint_stack_reserve(glint_rt_layout.output, glint_rt_layout.output_size, &msg, &avail) != 0)
         return false;
     glint_writer_init(w, msg, avail);
     return true;

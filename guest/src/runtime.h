@@ -76,12 +76,11 @@ void glint_rt_input_set_top(uint64_t top) GLINT_RT_INTERNAL;
 /* vsnprintf into buf (size >= 4) that marks truncation with a trailing
  * "..."; returns the length, which stops at the first NUL so the text is
  * always a valid wire string. */
-uint32_t glint_rt_vformat(char *buf, size_t size, const char *fmt, va_list ap)
-    GLINT_RT_INTERNAL;
+uint32_t glint_rt_vformat(char *buf, size_t size, const char *fmt, va_list ap) GLINT_RT_INTERNAL;
 /* Copies at most size-1 bytes of s (len bytes, not NUL terminated) into buf,
  * marking truncation with "..."; returns the resulting length. */
-uint32_t glint_rt_copy_message(char *buf, size_t size, const char *s, uint32_t len)
-    GLINT_RT_INTERNAL;
+uint32_t glint_rt_copy_message(char *buf, size_t size, const char *s,
+                               uint32_t len) GLINT_RT_INTERNAL;
 
 /* ---- Pieces of initialisation and dispatch ---------------------------- */
 
@@ -114,8 +113,7 @@ struct glint_rt_exception_frame {
     uint64_t rsp;
     uint64_t ss;
 };
-_Noreturn void glint_rt_exception(const struct glint_rt_exception_frame *frame)
-    GLINT_RT_INTERNAL;
+_Noreturn void glint_rt_exception(const struct glint_rt_exception_frame *frame) GLINT_RT_INTERNAL;
 
 /* exceptions.asm: 32 entry stubs, GLINT_RT_EXCEPTION_STUB_SIZE bytes apart. */
 #define GLINT_RT_EXCEPTION_VECTORS 32u

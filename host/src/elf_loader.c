@@ -32,11 +32,10 @@ static glint_status check_header(const uint8_t *p, size_t size, Elf64_Ehdr *eh, 
     if (eh->e_ident[EI_VERSION] != EV_CURRENT || eh->e_version != EV_CURRENT)
         return glint_fail(err, GLINT_E_ELF, "unsupported ELF version");
     if (eh->e_machine != EM_X86_64)
-        return glint_fail(err, GLINT_E_ELF, "not an x86-64 ELF file (e_machine %u)",
-                          eh->e_machine);
+        return glint_fail(err, GLINT_E_ELF, "not an x86-64 ELF file (e_machine %u)", eh->e_machine);
     if (eh->e_type != ET_DYN)
-        return glint_fail(err, GLINT_E_ELF,
-                          "guest must be a static PIE (ET_DYN), e_type is %u", eh->e_type);
+        return glint_fail(err, GLINT_E_ELF, "guest must be a static PIE (ET_DYN), e_type is %u",
+                          eh->e_type);
     if (eh->e_ehsize != sizeof(Elf64_Ehdr))
         return glint_fail(err, GLINT_E_ELF, "bad e_ehsize %u", eh->e_ehsize);
     if (eh->e_phentsize != sizeof(Elf64_Phdr))
@@ -128,8 +127,7 @@ static glint_status parse_dynamic(const uint8_t *p, size_t size, const Elf64_Phd
             break;
 #ifdef DT_RELR
         case DT_RELR:
-        case DT_RELRSZ:
-            return glint_fail(err, GLINT_E_ELF, "RELR relocations are not supported");
+        case DT_RELRSZ: return glint_fail(err, GLINT_E_ELF, "RELR relocations are not supported");
 #endif
         default: break;
         }
@@ -157,7 +155,8 @@ static glint_status add_load_segment(const Elf64_Phdr *ph, size_t size, glint_el
     if (!range_ok(ph->p_offset, ph->p_filesz, size))
         return glint_fail(err, GLINT_E_ELF, "PT_LOAD data lies outside the file");
     if (!range_ok(ph->p_vaddr, ph->p_memsz, GLINT_ELF_MAX_IMAGE_SIZE))
-        return glint_fail(err, GLINT_E_ELF, "PT_LOAD at 0x%llx size 0x%llx exceeds the %llu MiB image limit",
+        return glint_fail(err, GLINT_E_ELF,
+                          "PT_LOAD at 0x%llx size 0x%llx exceeds the %llu MiB image limit",
                           (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz,
                           (unsigned long long)(GLINT_ELF_MAX_IMAGE_SIZE >> 20));
     if (ph->p_align > 1 && (ph->p_align & (ph->p_align - 1)) != 0)
@@ -182,8 +181,7 @@ static glint_status add_load_segment(const Elf64_Phdr *ph, size_t size, glint_el
     return GLINT_OK;
 }
 
-glint_status glint_elf_parse(const void *data, size_t size, glint_elf_info *out,
-                             glint_error *err) {
+glint_status glint_elf_parse(const void *data, size_t size, glint_elf_info *out, glint_error *err) {
     const uint8_t *p = data;
     Elf64_Ehdr eh;
     glint_status st;

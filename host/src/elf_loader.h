@@ -17,11 +17,11 @@
 #define GLINT_ELF_MAX_IMAGE_SIZE (1ull << 30)
 
 typedef struct glint_elf_segment {
-    uint64_t vaddr;  /* offset from the image base */
+    uint64_t vaddr; /* offset from the image base */
     uint64_t memsz;
     uint64_t offset; /* file offset */
     uint64_t filesz;
-    uint32_t perms;  /* GLINT_PERM_* */
+    uint32_t perms; /* GLINT_PERM_* */
 } glint_elf_segment;
 
 typedef struct glint_elf_info {

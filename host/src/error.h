@@ -9,7 +9,7 @@ void glint_error_clear(glint_error *err);
 glint_status glint_fail(glint_error *err, glint_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same, recording errnum and appending strerror(errnum). */
-glint_status glint_fail_errno(glint_error *err, glint_status code, int errnum, const char *fmt,
-                              ...) __attribute__((format(printf, 4, 5)));
+glint_status glint_fail_errno(glint_error *err, glint_status code, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 typedef struct glint_gmem {
-    uint8_t *host;         /* host address of the snapshot region; scratch follows */
+    uint8_t *host; /* host address of the snapshot region; scratch follows */
     uint64_t snapshot_gpa;
     uint64_t snapshot_size;
     uint64_t scratch_gpa;

@@ -22,14 +22,14 @@ typedef struct glint_hv glint_hv;
 
 /* What a run() ended with: a small set the sandbox core understands. */
 typedef enum glint_exit_kind {
-    GLINT_EXIT_IO,          /* port I/O; see port/size/count/is_write/data */
-    GLINT_EXIT_MMIO,        /* access to unmapped guest-physical memory */
-    GLINT_EXIT_HLT,         /* guest executed HLT */
-    GLINT_EXIT_SHUTDOWN,    /* triple fault */
-    GLINT_EXIT_INTERRUPTED, /* a signal or interrupt() stopped the run */
+    GLINT_EXIT_IO,           /* port I/O; see port/size/count/is_write/data */
+    GLINT_EXIT_MMIO,         /* access to unmapped guest-physical memory */
+    GLINT_EXIT_HLT,          /* guest executed HLT */
+    GLINT_EXIT_SHUTDOWN,     /* triple fault */
+    GLINT_EXIT_INTERRUPTED,  /* a signal or interrupt() stopped the run */
     GLINT_EXIT_MEMORY_FAULT, /* host memory behind a slot is gone (file truncated) */
     GLINT_EXIT_DIRTY_FULL,   /* dirty-page ring full: collect_dirty, then run again */
-    GLINT_EXIT_FAILED       /* entry failure, internal error, unknown exit */
+    GLINT_EXIT_FAILED        /* entry failure, internal error, unknown exit */
 } glint_exit_kind;
 
 typedef struct glint_exit {

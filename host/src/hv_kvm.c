@@ -181,8 +181,8 @@ static glint_status kvm_create(glint_hv **out, glint_error *err) {
     }
     /* The dirty ring must be enabled before the vCPU exists.  It lets
      * restore count dirtied pages without a KVM_GET_DIRTY_LOG per slot. */
-    int ring_max = kvm_ioctl(hv, hv->kvm_fd, KVM_CHECK_EXTENSION,
-                             (void *)(uintptr_t)KVM_CAP_DIRTY_LOG_RING);
+    int ring_max =
+        kvm_ioctl(hv, hv->kvm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_DIRTY_LOG_RING);
     size_t ring_bytes = DIRTY_RING_ENTRIES * sizeof(struct kvm_dirty_gfn);
     if (ring_max > 0 && (size_t)ring_max >= ring_bytes) {
         struct kvm_enable_cap cap = {.cap = KVM_CAP_DIRTY_LOG_RING, .args = {ring_bytes}};
@@ -267,7 +267,7 @@ static glint_status kvm_setup_long_mode(glint_hv *hv, uint64_t cr3, uint64_t rip
     struct kvm_sregs sregs;
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_SREGS failed");
-    flat_segment(&sregs.cs, GLINT_GDT_CODE_SELECTOR, 0xb, true); /* execute/read, accessed */
+    flat_segment(&sregs.cs, GLINT_GDT_CODE_SELECTOR, 0xb, true);  /* execute/read, accessed */
     flat_segment(&sregs.ds, GLINT_GDT_DATA_SELECTOR, 0x3, false); /* read/write, accessed */
     sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
     /* VM entry requires a usable busy TSS even though the guest loads its own. */
@@ -385,7 +385,8 @@ static glint_status kvm_complete_pending(glint_hv *hv, glint_error *err) {
         hv->run->immediate_exit = 0;
         if (r < 0) {
             if (saved == EINTR || saved == EAGAIN) return GLINT_OK;
-            return glint_fail_errno(err, GLINT_E_HYPERVISOR, saved, "completing pending I/O failed");
+            return glint_fail_errno(err, GLINT_E_HYPERVISOR, saved,
+                                    "completing pending I/O failed");
         }
         if (hv->run->exit_reason != KVM_EXIT_IO && hv->run->exit_reason != KVM_EXIT_MMIO)
             return GLINT_OK;

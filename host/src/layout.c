@@ -108,7 +108,6 @@ glint_status glint_layout_compute(const glint_layout_params *p, glint_layout_inf
     if (out->total_size > p->memory_cap)
         return glint_fail(err, GLINT_E_TOO_BIG,
                           "guest memory of %llu bytes exceeds memory_cap %llu",
-                          (unsigned long long)out->total_size,
-                          (unsigned long long)p->memory_cap);
+                          (unsigned long long)out->total_size, (unsigned long long)p->memory_cap);
     return GLINT_OK;
 }

@@ -50,8 +50,9 @@ static glint_status walk_error(next_result r, const glint_pt_builder *b, glint_e
     if (r == NEXT_FULL)
         return glint_fail(err, GLINT_E_TOO_SMALL, "page-table area of %llu bytes is full",
                           (unsigned long long)b->size);
-    return glint_fail(err, GLINT_E_MAPPING,
-                      "guest page tables are corrupt (an entry points outside the page-table area)");
+    return glint_fail(
+        err, GLINT_E_MAPPING,
+        "guest page tables are corrupt (an entry points outside the page-table area)");
 }
 
 static bool range_valid(uint64_t gpa, uint64_t size) {

@@ -12,10 +12,10 @@
 #include "error.h"
 
 typedef struct glint_pt_builder {
-    uint8_t *host;  /* host view of the page-table area */
-    uint64_t gpa;   /* its guest-physical address; the PML4 is its first page */
-    uint64_t size;  /* bytes available */
-    uint64_t used;  /* bytes handed out */
+    uint8_t *host; /* host view of the page-table area */
+    uint64_t gpa;  /* its guest-physical address; the PML4 is its first page */
+    uint64_t size; /* bytes available */
+    uint64_t used; /* bytes handed out */
 } glint_pt_builder;
 
 /* host must be zero-filled. */

@@ -33,8 +33,7 @@
 #define MAX_ELF_FILE_SIZE (GLINT_ELF_MAX_IMAGE_SIZE + (64ull << 20))
 
 /* The sandbox running on this thread, for the cancel-signal handler. */
-static _Thread_local glint_sandbox *tls_running
-    __attribute__((tls_model("initial-exec"))) = NULL;
+static _Thread_local glint_sandbox *tls_running __attribute__((tls_model("initial-exec"))) = NULL;
 
 void glint_config_init(glint_config *cfg) {
     if (cfg == NULL) return;
@@ -97,8 +96,8 @@ static glint_status sb_fail_poison(glint_sandbox *sb, glint_status code, const c
 }
 
 const glint_error *glint_sandbox_last_error(const glint_sandbox *sb) {
-    static const glint_error null_sandbox = {
-        .code = GLINT_E_INVALID_ARGUMENT, .message = "NULL sandbox"};
+    static const glint_error null_sandbox = {.code = GLINT_E_INVALID_ARGUMENT,
+                                             .message = "NULL sandbox"};
     return sb != NULL ? &sb->last_error : &null_sandbox;
 }
 
@@ -142,19 +141,18 @@ glint_status glint_sb_install_cancel_handler(int sig, glint_error *err) {
 
 static glint_status validate_config(const glint_config *c, glint_error *err) {
     if (c->init_data_size != 0 && c->init_data == NULL)
-        return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "init_data is NULL but init_data_size is %" PRIu64,
-                          c->init_data_size);
+        return glint_fail(err, GLINT_E_INVALID_ARGUMENT,
+                          "init_data is NULL but init_data_size is %" PRIu64, c->init_data_size);
     if (c->init_data_perms & ~(GLINT_PERM_READ | GLINT_PERM_WRITE | GLINT_PERM_EXEC))
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "init_data_perms has unknown bits 0x%x",
                           c->init_data_perms);
     if ((unsigned)c->log_level > GLINT_LOG_OFF)
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "log_level %d out of range",
                           (int)c->log_level);
-    if (c->memory_cap == 0)
-        return glint_fail(err, GLINT_E_TOO_SMALL, "memory_cap is 0");
+    if (c->memory_cap == 0) return glint_fail(err, GLINT_E_TOO_SMALL, "memory_cap is 0");
     if (c->memory_cap > 2 * GLINT_MAX_MEMORY_SIZE)
-        return glint_fail(err, GLINT_E_TOO_BIG, "memory_cap %" PRIu64 " exceeds %llu", c->memory_cap,
-                          (unsigned long long)(2 * GLINT_MAX_MEMORY_SIZE));
+        return glint_fail(err, GLINT_E_TOO_BIG, "memory_cap %" PRIu64 " exceeds %llu",
+                          c->memory_cap, (unsigned long long)(2 * GLINT_MAX_MEMORY_SIZE));
     if (c->cancel_signal != 0 && (c->cancel_signal < SIGRTMIN || c->cancel_signal > SIGRTMAX))
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT,
                           "cancel_signal %d is not a real-time signal (%d..%d)", c->cancel_signal,
@@ -288,8 +286,10 @@ glint_status glint_sb_map_memory(glint_sandbox *sb, int fd, glint_error *err) {
     sb->dirty_pages[GLINT_SLOT_SNAPSHOT] = l->snapshot_size / PAGE;
     sb->dirty_pages[GLINT_SLOT_SCRATCH] = l->scratch_size / PAGE;
     for (uint32_t i = 0; i < 2; i++) {
-        sb->dirty_bitmaps[i] = glint_sb_calloc(sb, (sb->dirty_pages[i] + 63u) / 64u, sizeof(uint64_t));
-        if (sb->dirty_bitmaps[i] == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
+        sb->dirty_bitmaps[i] =
+            glint_sb_calloc(sb, (sb->dirty_pages[i] + 63u) / 64u, sizeof(uint64_t));
+        if (sb->dirty_bitmaps[i] == NULL)
+            return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
     }
     glint_status st = sb->hv_ops->map(sb->hv, GLINT_SLOT_SNAPSHOT, l->snapshot_gpa,
                                       l->snapshot_size, sb->mem, GLINT_HV_MAP_LOG_DIRTY, err);
@@ -323,8 +323,8 @@ glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const voi
     sb->cfg.init_data = NULL; /* copied into the image below; not kept */
     sb->hv_ops = &glint_hv_kvm_ops;
     sb->host_call.sandbox = sb;
-    sb->cancel_signal = cfg->cancel_signal != 0 ? cfg->cancel_signal
-                                                : SIGRTMIN + DEFAULT_CANCEL_SIGNAL_OFFSET;
+    sb->cancel_signal =
+        cfg->cancel_signal != 0 ? cfg->cancel_signal : SIGRTMIN + DEFAULT_CANCEL_SIGNAL_OFFSET;
     sb->elf_hash = glint_hash64(elf_data, elf_size, 0);
 
     const glint_layout_params lp = {
@@ -462,9 +462,11 @@ glint_status glint_sandbox_register_host_function(glint_sandbox *sb, const char 
     if (!name_valid(name))
         return sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "host function name empty or longer than %u",
                        GLINT_MAX_NAME_LEN);
-    if (fn == NULL) return sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "host function '%s' has no callback", name);
+    if (fn == NULL)
+        return sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "host function '%s' has no callback", name);
     if (argc > GLINT_MAX_ARGS || (argc != 0 && params == NULL))
-        return sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "host function '%s': bad parameter list", name);
+        return sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "host function '%s': bad parameter list",
+                       name);
     if (!glint_type_valid_return((int)ret))
         return sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "host function '%s': bad return type %d", name,
                        (int)ret);
@@ -576,14 +578,13 @@ static glint_status handle_host_call(glint_sandbox *sb, glint_reader *body) {
     }
     uint32_t bad;
     if (call.argc != f->argc) {
-        snprintf(msg, sizeof msg, "host function '%s' takes %u arguments, got %u", f->name,
-                 f->argc, call.argc);
+        snprintf(msg, sizeof msg, "host function '%s' takes %u arguments, got %u", f->name, f->argc,
+                 call.argc);
         return push_input_error(sb, GLINT_E_PARAMETER_COUNT, msg);
     }
     if (!signature_matches(f->params, f->argc, call.args, &bad)) {
-        snprintf(msg, sizeof msg, "host function '%s' argument %u must be %s, got %s", f->name,
-                 bad, glint_type_name((int)f->params[bad]),
-                 glint_type_name((int)call.args[bad].type));
+        snprintf(msg, sizeof msg, "host function '%s' argument %u must be %s, got %s", f->name, bad,
+                 glint_type_name((int)f->params[bad]), glint_type_name((int)call.args[bad].type));
         return push_input_error(sb, GLINT_E_PARAMETER_TYPE, msg);
     }
     if (call.ret != f->ret) {
@@ -616,8 +617,10 @@ static glint_status handle_host_call(glint_sandbox *sb, glint_reader *body) {
     glint_writer_init(&w, slot, avail);
     uint64_t n = glint_encode_result(&w, &ret);
     if (n == 0) {
-        snprintf(msg, sizeof msg, "host function '%s' result does not fit the input buffer "
-                 "(or is an invalid value)", f->name);
+        snprintf(msg, sizeof msg,
+                 "host function '%s' result does not fit the input buffer "
+                 "(or is an invalid value)",
+                 f->name);
         return push_input_error(sb, GLINT_E_RESULT_TOO_BIG, msg);
     }
     if (glint_stack_commit(sb->input, sb->layout.input_size, n) != 0)
@@ -655,16 +658,15 @@ static glint_status handle_abort(glint_sandbox *sb) {
     if (st != GLINT_OK) return st;
     if (kind != GLINT_MSG_ABORT || !glint_decode_abort(&body, &code, &text, &text_len))
         return sb_fail_poison(sb, GLINT_E_PROTOCOL, "malformed abort message from guest");
-    sb_fail(sb, GLINT_E_GUEST_ABORT, "guest aborted with code %d: %.*s", code, (int)text_len,
-            text);
+    sb_fail(sb, GLINT_E_GUEST_ABORT, "guest aborted with code %d: %.*s", code, (int)text_len, text);
     sb->last_error.guest_code = code;
     return glint_sb_poison(sb);
 }
 
 static const char *vector_name(uint64_t v) {
-    static const char *const names[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+    static const char *const names[] = {"#DE", "#DB",  "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
                                         "#DF", "#CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-                                        "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+                                        "#MF", "#AC",  "#MC", "#XM", "#VE", "#CP"};
     return v < sizeof names / sizeof names[0] ? names[v] : "#??";
 }
 
@@ -681,13 +683,17 @@ static glint_status handle_exception(glint_sandbox *sb) {
                 rec.cr2, l->stack_size, rec.rip);
     else if (rec.vector == 14)
         sb_fail(sb, GLINT_E_GUEST_FAULT,
-                "guest page fault (%s %s) at 0x%" PRIx64 ", RIP 0x%" PRIx64 ", error code 0x%" PRIx64,
-                (rec.error_code & 0x10) ? "instruction fetch" : (rec.error_code & 2) ? "write" : "read",
+                "guest page fault (%s %s) at 0x%" PRIx64 ", RIP 0x%" PRIx64
+                ", error code 0x%" PRIx64,
+                (rec.error_code & 0x10) ? "instruction fetch"
+                : (rec.error_code & 2)  ? "write"
+                                        : "read",
                 (rec.error_code & 1) ? "protection violation" : "not present", rec.cr2, rec.rip,
                 rec.error_code);
     else
         sb_fail(sb, GLINT_E_GUEST_FAULT,
-                "guest CPU exception %s (vector %" PRIu64 ") at RIP 0x%" PRIx64 ", error code 0x%" PRIx64,
+                "guest CPU exception %s (vector %" PRIu64 ") at RIP 0x%" PRIx64
+                ", error code 0x%" PRIx64,
                 vector_name(rec.vector), rec.vector, rec.rip, rec.error_code);
     glint_error *e = &sb->last_error;
     e->has_fault = true;
@@ -809,8 +815,7 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
             sb->counters.exits_interrupted++;
             uint64_t state = atomic_load_explicit(&sb->run_state, memory_order_acquire);
             if (state & GLINT_RUN_CANCEL) return fail_cancelled(sb);
-            if (sb->deadline_ns != 0 && monotonic_ns() >= sb->deadline_ns)
-                return fail_deadline(sb);
+            if (sb->deadline_ns != 0 && monotonic_ns() >= sb->deadline_ns) return fail_deadline(sb);
             /* A stale or foreign signal: clear and re-enter. */
             sb->hv_ops->clear_interrupt(sb->hv);
             continue;
@@ -831,8 +836,8 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
         case GLINT_EXIT_FAILED:
             sb->counters.exits_other++;
             return sb_fail_poison(sb, GLINT_E_UNEXPECTED_EXIT,
-                                  "unexpected VM exit (reason %u, detail 0x%" PRIx64 ")",
-                                  ex.reason, ex.detail);
+                                  "unexpected VM exit (reason %u, detail 0x%" PRIx64 ")", ex.reason,
+                                  ex.detail);
         }
     }
 }
@@ -973,8 +978,8 @@ static glint_status read_function_table(glint_sandbox *sb) {
         name[fv.name_len] = '\0';
         for (uint32_t j = 0; j < i; j++) {
             if (strcmp(sb->functions[j].name, name) == 0)
-                return sb_fail_poison(sb, GLINT_E_PROTOCOL,
-                                      "guest reported function '%s' twice", name);
+                return sb_fail_poison(sb, GLINT_E_PROTOCOL, "guest reported function '%s' twice",
+                                      name);
         }
         glint_function_info *f = &sb->functions[i];
         f->name = name;

@@ -50,8 +50,8 @@ struct glint_host_call {
 /* A guest-physical range backed by a host file or embedder memory. */
 typedef struct glint_mapping {
     uint64_t gpa;
-    uint64_t size;  /* page aligned */
-    uint32_t mode;  /* GLINT_MAP_* */
+    uint64_t size; /* page aligned */
+    uint32_t mode; /* GLINT_MAP_* */
     char label[GLINT_FILE_MAPPING_LABEL_SIZE];
     int fd;         /* file mappings: our own descriptor; -1 for host memory */
     void *host;     /* host address mapped into the guest */
@@ -63,11 +63,11 @@ typedef struct glint_mapping {
 
 struct glint_snapshot {
     _Atomic uint32_t refs;
-    int fd;            /* sealed memfd: snapshot region then scratch */
+    int fd; /* sealed memfd: snapshot region then scratch */
     uint64_t mem_size;
     uint64_t data_pages; /* pages stored (non-zero) */
     glint_layout_info layout;
-    glint_config cfg;  /* sizes and callbacks of the source sandbox */
+    glint_config cfg; /* sizes and callbacks of the source sandbox */
     uint64_t elf_hash;
     glint_vcpu_state vcpu;
     glint_function_info *functions;
@@ -76,7 +76,7 @@ struct glint_snapshot {
     size_t function_names_size;
     glint_host_function *host_functions; /* names owned */
     uint32_t host_function_count;
-    uint64_t pt_used; /* bytes of the page-table area in use */
+    uint64_t pt_used;                                /* bytes of the page-table area in use */
     glint_mapping mappings[GLINT_MAX_FILE_MAPPINGS]; /* fds owned (dups), host not owned */
     uint32_t mapping_count;
 };
@@ -88,15 +88,15 @@ struct glint_sandbox {
     uint8_t *input;  /* host view of the input buffer */
     uint8_t *output; /* host view of the output buffer */
 
-    int image_fd;    /* memfd the private mapping shows (owned unless backing) */
-    glint_snapshot *backing; /* snapshot image_fd belongs to, or NULL */
-    bool functions_borrowed; /* functions point into a snapshot */
-    bool called;             /* a call was made (host registration closes) */
-    bool cloned;             /* made by glint_sandbox_create_from_snapshot */
+    int image_fd;               /* memfd the private mapping shows (owned unless backing) */
+    glint_snapshot *backing;    /* snapshot image_fd belongs to, or NULL */
+    bool functions_borrowed;    /* functions point into a snapshot */
+    bool called;                /* a call was made (host registration closes) */
+    bool cloned;                /* made by glint_sandbox_create_from_snapshot */
     uint64_t *dirty_bitmaps[2]; /* pages the guest wrote since the last restore, per slot */
     uint64_t dirty_pages[2];    /* page count of each slot */
-    uint64_t host_dirty_input; /* bytes of input written by the host since restore */
-    uint8_t *mem;    /* MAP_PRIVATE mapping of image_fd: snapshot region, then scratch */
+    uint64_t host_dirty_input;  /* bytes of input written by the host since restore */
+    uint8_t *mem;               /* MAP_PRIVATE mapping of image_fd: snapshot region, then scratch */
     uint64_t mem_size;
     uint64_t elf_hash;
 
@@ -131,7 +131,7 @@ struct glint_sandbox {
     bool timer_created;
     timer_t deadline_timer;
     pid_t timer_tid;
-    uint64_t deadline_ns; /* absolute CLOCK_MONOTONIC deadline of this call, 0 = none */
+    uint64_t deadline_ns;     /* absolute CLOCK_MONOTONIC deadline of this call, 0 = none */
     glint_sandbox *tls_outer; /* sandbox running on this thread when this run began */
 };
 

@@ -89,8 +89,7 @@ static glint_status new_image_fd(uint64_t size, int *fd_out, glint_error *err) {
 /* Copies the sandbox's memory into fd, skipping pages that are not resident
  * (holes read as zero) and pages that are all zero, so the image stays sparse
  * and untouched memory is never faulted in. */
-static glint_status copy_memory(glint_sandbox *sb, int fd, uint64_t *data_pages,
-                                glint_error *err) {
+static glint_status copy_memory(glint_sandbox *sb, int fd, uint64_t *data_pages, glint_error *err) {
     uint64_t pages = sb->mem_size / PAGE;
     unsigned char *resident = malloc(pages);
     if (resident == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
@@ -185,8 +184,8 @@ static uint64_t popcount_words(const uint64_t *w, uint64_t n) {
  * pages only the host wrote (KVM logs guest writes only; the input buffer
  * starts the scratch slot), counts the pages and clears the bitmaps. */
 static glint_status count_dirty_pages(glint_sandbox *sb, uint64_t *pages) {
-    glint_status st = sb->hv_ops->collect_dirty(sb->hv, sb->dirty_bitmaps, sb->dirty_pages, 2,
-                                                &sb->last_error);
+    glint_status st =
+        sb->hv_ops->collect_dirty(sb->hv, sb->dirty_bitmaps, sb->dirty_pages, 2, &sb->last_error);
     if (st != GLINT_OK) return st;
     uint64_t host_pages = (sb->host_dirty_input + PAGE - 1u) / PAGE;
     uint64_t *scratch = sb->dirty_bitmaps[GLINT_SLOT_SCRATCH];
@@ -306,8 +305,8 @@ glint_status glint_sandbox_restore(glint_sandbox *sb, glint_snapshot *snap) {
     sb->counters.restores++;
     sb->counters.last_restore_pages_reset = pages;
     sb->counters.last_restore_bytes_copied = 0;
-    sb->counters.last_restore_syscalls = (after.ioctls_other - before.ioctls_other) +
-                                         (after.syscalls_other - before.syscalls_other);
+    sb->counters.last_restore_syscalls =
+        (after.ioctls_other - before.ioctls_other) + (after.syscalls_other - before.syscalls_other);
     return GLINT_OK;
 }
 
@@ -351,7 +350,8 @@ glint_status glint_sandbox_create_from_snapshot(glint_snapshot *snap, const glin
     }
     sb->host_function_cap = sb->host_function_count;
     if ((st = sb->hv_ops->create(&sb->hv, err)) != GLINT_OK) goto fail;
-    sb->counters.host_allocations += 1u + (sb->host_function_count ? 1u + sb->host_function_count : 0u);
+    sb->counters.host_allocations +=
+        1u + (sb->host_function_count ? 1u + sb->host_function_count : 0u);
     sb->counters.syscalls_other++; /* the backend's kvm_run mapping */
     if ((st = glint_sb_map_memory(sb, snap->fd, err)) != GLINT_OK) goto fail;
     if ((st = sb->hv_ops->restore_state(sb->hv, &snap->vcpu, err)) != GLINT_OK) goto fail;

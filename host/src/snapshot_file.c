@@ -184,7 +184,8 @@ glint_status glint_snapshot_save(const glint_snapshot *snap, const char *path, g
         hw_write(&hw, &h, sizeof h);
         w.failed = hw.failed;
     }
-    if (w.failed || fsync(fd) != 0) st = glint_fail_errno(err, GLINT_E_IO, errno, "writing %s", path);
+    if (w.failed || fsync(fd) != 0)
+        st = glint_fail_errno(err, GLINT_E_IO, errno, "writing %s", path);
 out:
     if (image != MAP_FAILED) munmap(image, snap->mem_size);
     free(index);
@@ -267,19 +268,21 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
         goto out;
     }
     if (h.format_version != FILE_FORMAT_VERSION) {
-        st = glint_fail(err, GLINT_E_SNAPSHOT_FORMAT, "snapshot file %s has format version %u, expected %u",
-                        path, h.format_version, FILE_FORMAT_VERSION);
+        st = glint_fail(err, GLINT_E_SNAPSHOT_FORMAT,
+                        "snapshot file %s has format version %u, expected %u", path,
+                        h.format_version, FILE_FORMAT_VERSION);
         goto out;
     }
     if (h.abi_version != GLINT_ABI_VERSION) {
-        st = glint_fail(err, GLINT_E_SNAPSHOT_MISMATCH, "snapshot file %s is for guest ABI %u, host has %u",
-                        path, h.abi_version, GLINT_ABI_VERSION);
+        st = glint_fail(err, GLINT_E_SNAPSHOT_MISMATCH,
+                        "snapshot file %s is for guest ABI %u, host has %u", path, h.abi_version,
+                        GLINT_ABI_VERSION);
         goto out;
     }
     if (h.vcpu_size == 0 || h.vcpu_size > sizeof snap->vcpu.bytes ||
         h.function_count > GLINT_MAX_FUNCTIONS || h.mem_size % PAGE != 0 ||
-        h.data_pages > h.mem_size / PAGE || !layout_consistent(&h) ||
-        h.pt_used < PAGE || h.pt_used > h.layout.page_tables_size || h.pt_used % PAGE != 0) {
+        h.data_pages > h.mem_size / PAGE || !layout_consistent(&h) || h.pt_used < PAGE ||
+        h.pt_used > h.layout.page_tables_size || h.pt_used % PAGE != 0) {
         st = format_error(err, path, "inconsistent sizes or layout");
         goto out;
     }
@@ -287,7 +290,8 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
                         (uint64_t)h.function_count * sizeof(struct snapshot_function) +
                         h.data_pages * (8u + PAGE);
     if ((uint64_t)sbuf.st_size != expected) {
-        st = format_error(err, path, (uint64_t)sbuf.st_size < expected ? "truncated" : "trailing data");
+        st = format_error(err, path,
+                          (uint64_t)sbuf.st_size < expected ? "truncated" : "trailing data");
         goto out;
     }
     snap = calloc(1, sizeof *snap);
@@ -303,8 +307,7 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
         goto out;
     }
     snap->functions = calloc(h.function_count ? h.function_count : 1, sizeof *snap->functions);
-    snap->function_names =
-        calloc(h.function_count ? h.function_count : 1, GLINT_MAX_NAME_LEN + 1);
+    snap->function_names = calloc(h.function_count ? h.function_count : 1, GLINT_MAX_NAME_LEN + 1);
     if (snap->functions == NULL || snap->function_names == NULL) {
         st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
         goto out;
@@ -383,7 +386,8 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
     snap->cfg.init_data_size = h.init_data_size;
     snap->cfg.memory_cap = h.memory_cap;
     snap->cfg.init_data_perms = h.init_data_perms;
-    snap->cfg.log_level = h.log_level <= GLINT_LOG_OFF ? (glint_log_level)h.log_level : GLINT_LOG_INFO;
+    snap->cfg.log_level =
+        h.log_level <= GLINT_LOG_OFF ? (glint_log_level)h.log_level : GLINT_LOG_INFO;
     snap->elf_hash = h.elf_hash;
     *out = snap;
     snap = NULL;

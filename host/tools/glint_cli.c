@@ -98,9 +98,12 @@ static int parse_arg(const char *text, glint_type type, glint_value *v, uint8_t 
         v->as.f64 = strtod(text, &end);
         return (errno != 0 || *end != '\0' || end == text) ? -1 : 0;
     case GLINT_TYPE_BOOL:
-        if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0) v->as.b = true;
-        else if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0) v->as.b = false;
-        else return -1;
+        if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0)
+            v->as.b = true;
+        else if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
+            v->as.b = false;
+        else
+            return -1;
         return 0;
     case GLINT_TYPE_STRING: *v = glint_str(text); return 0;
     case GLINT_TYPE_BYTES: {
@@ -152,7 +155,7 @@ static void print_layout(const glint_sandbox *sb) {
     glint_sandbox_layout(sb, &l);
     printf("memory layout (guest-physical):\n");
 #define ROW(label, gpa, size)                                                                      \
-    printf("  %-18s 0x%012" PRIx64 " - 0x%012" PRIx64 "  %10" PRIu64 " bytes\n", label,           \
+    printf("  %-18s 0x%012" PRIx64 " - 0x%012" PRIx64 "  %10" PRIu64 " bytes\n", label,            \
            (uint64_t)(gpa), (uint64_t)(gpa) + (uint64_t)(size), (uint64_t)(size))
     printf(" snapshot region\n");
     ROW("null guard", 0, GLINT_BASE_ADDRESS);
@@ -176,8 +179,8 @@ static void print_layout(const glint_sandbox *sb) {
 }
 
 static void report_error(const char *what, glint_status st, const glint_error *e) {
-    fprintf(stderr, "glint: %s failed: %s (%s)\n", what, e->message[0] ? e->message : glint_status_describe(st),
-            glint_status_name(st));
+    fprintf(stderr, "glint: %s failed: %s (%s)\n", what,
+            e->message[0] ? e->message : glint_status_describe(st), glint_status_name(st));
 }
 
 int main(int argc, char **argv) {
@@ -217,11 +220,16 @@ int main(int argc, char **argv) {
             fprintf(stderr, "glint: option %s needs a number, got '%s'\n", opt, val);
             return 1;
         }
-        if (strcmp(opt, "--heap") == 0) cfg.heap_size = n;
-        else if (strcmp(opt, "--scratch") == 0) cfg.scratch_size = n;
-        else if (strcmp(opt, "--input") == 0) cfg.input_size = n;
-        else if (strcmp(opt, "--output") == 0) cfg.output_size = n;
-        else if (strcmp(opt, "--deadline-ms") == 0) cfg.call_deadline_ns = n * 1000000ull;
+        if (strcmp(opt, "--heap") == 0)
+            cfg.heap_size = n;
+        else if (strcmp(opt, "--scratch") == 0)
+            cfg.scratch_size = n;
+        else if (strcmp(opt, "--input") == 0)
+            cfg.input_size = n;
+        else if (strcmp(opt, "--output") == 0)
+            cfg.output_size = n;
+        else if (strcmp(opt, "--deadline-ms") == 0)
+            cfg.call_deadline_ns = n * 1000000ull;
         else {
             fprintf(stderr, "glint: unknown option %s\n", opt);
             usage(stderr);

@@ -69,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     glint_layout_info layout;
     st = glint_layout_compute(&lp, &layout, &err);
     if (st == GLINT_OK) {
-        check(layout.entry_gpa >= layout.code_gpa && layout.entry_gpa < layout.code_gpa + layout.code_size);
+        check(layout.entry_gpa >= layout.code_gpa &&
+              layout.entry_gpa < layout.code_gpa + layout.code_size);
         check(layout.snapshot_gpa + layout.snapshot_size <= layout.scratch_gpa);
     }
     return 0;

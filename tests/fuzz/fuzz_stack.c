@@ -59,8 +59,7 @@ static void decode(const uint8_t *msg, uint64_t len) {
         uint32_t count;
         glint_function_view f;
         if (glint_decode_functions_count(&body, &count))
-            for (uint32_t i = 0; i < count && glint_decode_function_next(&body, &f); i++) {
-            }
+            for (uint32_t i = 0; i < count && glint_decode_function_next(&body, &f); i++) {}
         break;
     }
     }
@@ -94,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *slot;
     uint64_t avail;
     if (glint_stack_reserve(buf, cap, &slot, &avail) == 0) {
-        check(slot >= buf + GLINT_STACK_EMPTY && avail <= cap && (uint64_t)(slot - buf) <= cap - avail);
+        check(slot >= buf + GLINT_STACK_EMPTY && avail <= cap &&
+              (uint64_t)(slot - buf) <= cap - avail);
         uint64_t want = size >= 16 ? (data[size - 1] | (uint64_t)data[size - 2] << 8) : avail;
         if (want > avail) want = avail;
         memset(slot, 0x5A, want);

@@ -49,10 +49,12 @@ static int same_value(const glint_value *a, const glint_value *b) {
     case GLINT_TYPE_F64: return memcmp(&a->as.u64, &b->as.u64, 8) == 0;
     case GLINT_TYPE_BOOL: return a->as.b == b->as.b;
     case GLINT_TYPE_STRING:
-        return a->as.str.len == b->as.str.len && memcmp(a->as.str.ptr, b->as.str.ptr, a->as.str.len) == 0;
+        return a->as.str.len == b->as.str.len &&
+               memcmp(a->as.str.ptr, b->as.str.ptr, a->as.str.len) == 0;
     case GLINT_TYPE_BYTES:
         return a->as.bytes.len == b->as.bytes.len &&
-               (a->as.bytes.len == 0 || memcmp(a->as.bytes.ptr, b->as.bytes.ptr, a->as.bytes.len) == 0);
+               (a->as.bytes.len == 0 ||
+                memcmp(a->as.bytes.ptr, b->as.bytes.ptr, a->as.bytes.len) == 0);
     }
     return 0;
 }
@@ -148,7 +150,8 @@ static void decode_all(const uint8_t *p, uint64_t len, int only_kind) {
                 if (!glint_decode_function_next(&r, &f)) break;
                 check_string(f.name, f.name_len);
                 check(f.argc <= GLINT_MAX_ARGS && glint_type_valid_return((int)f.ret));
-                for (uint32_t a = 0; a < f.argc; a++) check(glint_type_valid_param((int)f.params[a]));
+                for (uint32_t a = 0; a < f.argc; a++)
+                    check(glint_type_valid_param((int)f.params[a]));
             }
         }
     }

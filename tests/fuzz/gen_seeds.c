@@ -48,9 +48,9 @@ int main(int argc, char **argv) {
     static uint8_t buf[4096];
     glint_writer w;
     const uint8_t raw[] = {0, 1, 2, 0xFF, 0};
-    glint_value all[] = {glint_i32(-5),          glint_u32(7),      glint_i64(-1),
-                         glint_u64(UINT64_MAX),  glint_f32(1.5f),   glint_f64(-0.25),
-                         glint_bool(true),       glint_str("text"), glint_bytes(raw, sizeof raw)};
+    glint_value all[] = {glint_i32(-5),         glint_u32(7),      glint_i64(-1),
+                         glint_u64(UINT64_MAX), glint_f32(1.5f),   glint_f64(-0.25),
+                         glint_bool(true),      glint_str("text"), glint_bytes(raw, sizeof raw)};
     glint_writer_init(&w, buf, sizeof buf);
     keep("call_all_types", &w, glint_encode_call(&w, "function_name", GLINT_TYPE_STRING, all, 9));
     glint_writer_init(&w, buf, sizeof buf);
@@ -98,7 +98,8 @@ int main(int argc, char **argv) {
         for (int m = images[i].first; m < images[i].first + images[i].count && m < nmsgs; m++) {
             uint8_t *slot;
             uint64_t avail;
-            if (glint_stack_reserve(stack, images[i].cap, &slot, &avail) != 0 || lens[m] > avail) break;
+            if (glint_stack_reserve(stack, images[i].cap, &slot, &avail) != 0 || lens[m] > avail)
+                break;
             memcpy(slot, msgs[m], lens[m]);
             glint_stack_commit(stack, images[i].cap, lens[m]);
         }

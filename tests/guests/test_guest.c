@@ -120,9 +120,8 @@ static glint_status host_call_failed(glint_status status) {
 
 static glint_status call_host_add(const glint_value *args, uint32_t argc, glint_value *ret) {
     (void)argc;
-    const glint_status status =
-        glint_call_host("host_add", GLINT_TYPE_I32, ret, 2, glint_i32(args[0].as.i32),
-                        glint_i32(args[1].as.i32));
+    const glint_status status = glint_call_host(
+        "host_add", GLINT_TYPE_I32, ret, 2, glint_i32(args[0].as.i32), glint_i32(args[1].as.i32));
     return status == GLINT_OK ? GLINT_OK : host_call_failed(status);
 }
 
@@ -133,11 +132,11 @@ static glint_status call_host_echo(const char *host_function, const glint_value 
     return status == GLINT_OK ? GLINT_OK : host_call_failed(status);
 }
 
-#define DEFINE_CALL_HOST_ECHO(type_name)                                                     \
-    static glint_status call_host_echo_##type_name(const glint_value *args, uint32_t argc, \
-                                                   glint_value *ret) {                     \
-        (void)argc;                                                                        \
-        return call_host_echo("host_echo_" #type_name, args, ret);                         \
+#define DEFINE_CALL_HOST_ECHO(type_name)                                                           \
+    static glint_status call_host_echo_##type_name(const glint_value *args, uint32_t argc,         \
+                                                   glint_value *ret) {                             \
+        (void)argc;                                                                                \
+        return call_host_echo("host_echo_" #type_name, args, ret);                                 \
     }
 DEFINE_CALL_HOST_ECHO(i32)
 DEFINE_CALL_HOST_ECHO(u32)
@@ -305,8 +304,7 @@ __attribute__((noinline)) static uint64_t recurse(uint64_t depth) {
     return recurse(depth + 1) + frame[depth % sizeof frame];
 }
 
-static glint_status fault_stack_overflow(const glint_value *args, uint32_t argc,
-                                         glint_value *ret) {
+static glint_status fault_stack_overflow(const glint_value *args, uint32_t argc, glint_value *ret) {
     (void)args;
     (void)argc;
     *ret = glint_i32((int32_t)recurse(0));
@@ -374,7 +372,7 @@ static glint_status spin_forever(const glint_value *args, uint32_t argc, glint_v
     (void)ret;
     volatile uint64_t spins = 0;
     for (;;) spins++; /* until the host's deadline or kill stops the vCPU */
-    return GLINT_OK; /* not reached */
+    return GLINT_OK;  /* not reached */
 }
 
 /* ---- Heap ---------------------------------------------------------------------------- */

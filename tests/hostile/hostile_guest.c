@@ -23,18 +23,19 @@
 
 void *sbrk(ptrdiff_t increment); /* the runtime's (guest/src/sys.c) */
 
-#define ATTACK(name) static glint_status name(const glint_value *args, uint32_t argc, glint_value *ret)
+#define ATTACK(name)                                                                               \
+    static glint_status name(const glint_value *args, uint32_t argc, glint_value *ret)
 #define ARG (args[0].as.u64)
-#define UNUSED_ARGS \
-    do {            \
-        (void)args; \
-        (void)argc; \
-        (void)ret;  \
+#define UNUSED_ARGS                                                                                \
+    do {                                                                                           \
+        (void)args;                                                                                \
+        (void)argc;                                                                                \
+        (void)ret;                                                                                 \
     } while (0)
-#define CARRIED_ON()                     \
-    do {                                 \
-        *ret = glint_i64(NOT_STOPPED);   \
-        return GLINT_OK;                 \
+#define CARRIED_ON()                                                                               \
+    do {                                                                                           \
+        *ret = glint_i64(NOT_STOPPED);                                                             \
+        return GLINT_OK;                                                                           \
     } while (0)
 
 /* ---- Low-level helpers ------------------------------------------------------- */
@@ -431,8 +432,8 @@ ATTACK(hc_unknown_name) {
 }
 ATTACK(hc_wrong_count) {
     UNUSED_ARGS;
-    *ret = glint_i64(
-        glint_call_host("h_i32", GLINT_TYPE_I32, NULL, 3, glint_i32(1), glint_i32(2), glint_i32(3)));
+    *ret = glint_i64(glint_call_host("h_i32", GLINT_TYPE_I32, NULL, 3, glint_i32(1), glint_i32(2),
+                                     glint_i32(3)));
     return GLINT_OK;
 }
 ATTACK(hc_wrong_type) {
@@ -546,7 +547,8 @@ ATTACK(cpu_single_step) {
                      "orq $0x100, (%%rsp)\n\t"
                      "popfq\n\t"
                      "nop\n\t"
-                     "nop" ::: "memory", "cc");
+                     "nop" ::
+                         : "memory", "cc");
     CARRIED_ON();
 }
 ATTACK(cpu_noncanonical) {
@@ -596,7 +598,8 @@ ATTACK(cpu_syscall) {
 ATTACK(cpu_bad_stack) {
     UNUSED_ARGS;
     __asm__ volatile("mov $0x800, %%rsp\n\t"
-                     "push %%rax" ::: "memory");
+                     "push %%rax" ::
+                         : "memory");
     CARRIED_ON();
 }
 /* IDT with limit 0: int3 -> #GP -> #DF -> shutdown. */
@@ -872,7 +875,8 @@ static volatile uint8_t *own_tables(uint64_t window_gpa, bool exec) {
     for (uint64_t i = 0; i < 512; i++) pt_pd_low[i] = (i * LARGE_PAGE) | PTE_P | PTE_W | PTE_PS;
     memset(pt_pd_top, 0, sizeof pt_pd_top);
     pt_pd_top[511] = (GLINT_PHYS_TOP - LARGE_PAGE) | PTE_P | PTE_W | PTE_PS;
-    pt_pd_window[0] = (window_gpa & ~(LARGE_PAGE - 1)) | PTE_P | PTE_W | PTE_PS | (exec ? 0 : PTE_NX);
+    pt_pd_window[0] =
+        (window_gpa & ~(LARGE_PAGE - 1)) | PTE_P | PTE_W | PTE_PS | (exec ? 0 : PTE_NX);
     pt_pdpt[0] = addr(pt_pd_low) | PTE_P | PTE_W;
     pt_pdpt[2] = addr(pt_pd_window) | PTE_P | PTE_W;
     pt_pdpt[((GLINT_PHYS_TOP - 1) >> 30) & 511] = addr(pt_pd_top) | PTE_P | PTE_W;
@@ -1100,34 +1104,112 @@ static const struct {
     const char *name;
     glint_guest_fn fn;
 } attacks[] = {
-#define A(n) {#n, n}
-    A(ob_top_huge), A(ob_top_max_done), A(ob_top_unaligned), A(ob_top_zero), A(ob_top_past_end),
-    A(ob_back_huge), A(ob_back_above_top), A(ob_back_zero), A(ob_back_unaligned),
-    A(ob_done_empty), A(ob_chain_full),
-    A(msg_body_len_max), A(msg_body_len_past_buffer), A(msg_print_claims_more),
-    A(msg_string_len_max), A(msg_string_no_nul), A(msg_result_len_huge), A(msg_bad_kind),
-    A(msg_bad_version), A(msg_wrong_kind_for_port), A(msg_log_bad_level),
-    A(msg_result_wrong_type), A(msg_abort_malformed), A(msg_error_code_zero), A(garbage_port),
+#define A(n)                                                                                       \
+    { #n, n }
+    A(ob_top_huge),
+    A(ob_top_max_done),
+    A(ob_top_unaligned),
+    A(ob_top_zero),
+    A(ob_top_past_end),
+    A(ob_back_huge),
+    A(ob_back_above_top),
+    A(ob_back_zero),
+    A(ob_back_unaligned),
+    A(ob_done_empty),
+    A(ob_chain_full),
+    A(msg_body_len_max),
+    A(msg_body_len_past_buffer),
+    A(msg_print_claims_more),
+    A(msg_string_len_max),
+    A(msg_string_no_nul),
+    A(msg_result_len_huge),
+    A(msg_bad_kind),
+    A(msg_bad_version),
+    A(msg_wrong_kind_for_port),
+    A(msg_log_bad_level),
+    A(msg_result_wrong_type),
+    A(msg_abort_malformed),
+    A(msg_error_code_zero),
+    A(garbage_port),
     A(exception_record_forged),
-    A(ib_top_corrupt), A(ib_fill_with_replies),
-    A(hc_raw_argc_200), A(hc_raw_bad_types), A(hc_raw_name_too_long), A(hc_unknown_name),
-    A(hc_wrong_count), A(hc_wrong_type), A(hc_wrong_return_type), A(hc_reenter),
-    A(hc_huge_return), A(hc_host_bad_return), A(hc_recursion), A(hc_flood), A(hc_sleep), A(hc_signal_self), A(hc_nested),
-    A(cpu_int3), A(cpu_ud2), A(cpu_div0), A(cpu_int80), A(cpu_single_step), A(cpu_noncanonical),
-    A(cpu_null_write), A(cpu_cr0_no_paging), A(cpu_cr4_reserved), A(cpu_xsetbv),
-    A(cpu_syscall), A(cpu_bad_stack), A(cpu_triple_fault), A(cpu_gdt_garbage),
-    A(mem_write_code), A(mem_write_rodata), A(mem_write_peb), A(mem_exec_heap),
-    A(mem_exec_data), A(mem_exec_stack), A(mem_exec_input),
-    A(stack_overflow), A(infinite_recursion), A(stack_skip_guard), A(heap_exhaust),
-    A(heap_oom_error), A(abort_long_message),
-    A(port_out8), A(port_out16), A(port_out32), A(port_in8), A(port_in16), A(port_in32),
-    A(port_rep_outsb), A(port_rep_insb),
-    A(hlt_loop), A(sti_hlt), A(spin_forever), A(spin_n),
-    A(mmio_read), A(mmio_write), A(mmio_exec), A(mmio_rep_movs), A(pt_read_host_tables),
-    A(cr3_unbacked), A(cr3_garbage), A(pt_rewrite_host_tables), A(pt_self_reference),
-    A(msr_read), A(msr_write_zero), A(msr_write_ones), A(kvmclock_enable), A(kvmclock_peek),
-    A(cpuid_all), A(hypercall), A(hypercall_vmmcall), A(rdtsc_rdrand),
-    A(log_flood), A(print_flood), A(print_huge), A(log_flood_raw),
+    A(ib_top_corrupt),
+    A(ib_fill_with_replies),
+    A(hc_raw_argc_200),
+    A(hc_raw_bad_types),
+    A(hc_raw_name_too_long),
+    A(hc_unknown_name),
+    A(hc_wrong_count),
+    A(hc_wrong_type),
+    A(hc_wrong_return_type),
+    A(hc_reenter),
+    A(hc_huge_return),
+    A(hc_host_bad_return),
+    A(hc_recursion),
+    A(hc_flood),
+    A(hc_sleep),
+    A(hc_signal_self),
+    A(hc_nested),
+    A(cpu_int3),
+    A(cpu_ud2),
+    A(cpu_div0),
+    A(cpu_int80),
+    A(cpu_single_step),
+    A(cpu_noncanonical),
+    A(cpu_null_write),
+    A(cpu_cr0_no_paging),
+    A(cpu_cr4_reserved),
+    A(cpu_xsetbv),
+    A(cpu_syscall),
+    A(cpu_bad_stack),
+    A(cpu_triple_fault),
+    A(cpu_gdt_garbage),
+    A(mem_write_code),
+    A(mem_write_rodata),
+    A(mem_write_peb),
+    A(mem_exec_heap),
+    A(mem_exec_data),
+    A(mem_exec_stack),
+    A(mem_exec_input),
+    A(stack_overflow),
+    A(infinite_recursion),
+    A(stack_skip_guard),
+    A(heap_exhaust),
+    A(heap_oom_error),
+    A(abort_long_message),
+    A(port_out8),
+    A(port_out16),
+    A(port_out32),
+    A(port_in8),
+    A(port_in16),
+    A(port_in32),
+    A(port_rep_outsb),
+    A(port_rep_insb),
+    A(hlt_loop),
+    A(sti_hlt),
+    A(spin_forever),
+    A(spin_n),
+    A(mmio_read),
+    A(mmio_write),
+    A(mmio_exec),
+    A(mmio_rep_movs),
+    A(pt_read_host_tables),
+    A(cr3_unbacked),
+    A(cr3_garbage),
+    A(pt_rewrite_host_tables),
+    A(pt_self_reference),
+    A(msr_read),
+    A(msr_write_zero),
+    A(msr_write_ones),
+    A(kvmclock_enable),
+    A(kvmclock_peek),
+    A(cpuid_all),
+    A(hypercall),
+    A(hypercall_vmmcall),
+    A(rdtsc_rdrand),
+    A(log_flood),
+    A(print_flood),
+    A(print_huge),
+    A(log_flood_raw),
 #undef A
 };
 

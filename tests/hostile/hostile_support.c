@@ -14,8 +14,8 @@
 
 hostile_host_state hostile_host;
 
-static glint_status h_i32(glint_host_call *call, void *user, const glint_value *args,
-                          uint32_t argc, glint_value *ret) {
+static glint_status h_i32(glint_host_call *call, void *user, const glint_value *args, uint32_t argc,
+                          glint_value *ret) {
     (void)call, (void)user, (void)argc;
     ret->as.i32 = args[0].as.i32;
     return GLINT_OK;
@@ -29,7 +29,8 @@ static glint_status h_reenter(glint_host_call *call, void *user, const glint_val
     glint_value arg = glint_u64(1), out;
     hostile_host.reenter_status = glint_sandbox_call(sb, "ping", GLINT_TYPE_I64, &arg, 1, &out);
     if (hostile_host.restore_target != NULL)
-        hostile_host.reenter_restore_status = glint_sandbox_restore(sb, hostile_host.restore_target);
+        hostile_host.reenter_restore_status =
+            glint_sandbox_restore(sb, hostile_host.restore_target);
     glint_host_call_set_error(call, "re-entry refused with status %d",
                               (int)hostile_host.reenter_status);
     return GLINT_E_HOST_FUNCTION_ERROR;
@@ -44,8 +45,8 @@ static glint_status h_reenter_init(glint_host_call *call, void *user, const glin
 }
 
 /* A 1 MiB string: far more than the 16 KiB input buffer. */
-static glint_status h_big(glint_host_call *call, void *user, const glint_value *args,
-                          uint32_t argc, glint_value *ret) {
+static glint_status h_big(glint_host_call *call, void *user, const glint_value *args, uint32_t argc,
+                          glint_value *ret) {
     (void)call, (void)user, (void)args, (void)argc;
     static char *big;
     if (big == NULL) {
@@ -74,7 +75,8 @@ static glint_status h_sleep(glint_host_call *call, void *user, const glint_value
     atomic_store(&hostile_host.in_sleep, 1);
     struct timespec left = {.tv_sec = args[0].as.u32 / 1000,
                             .tv_nsec = (long)(args[0].as.u32 % 1000) * 1000000L};
-    while (nanosleep(&left, &left) != 0 && errno == EINTR) atomic_fetch_add(&hostile_host.sleep_eintr, 1);
+    while (nanosleep(&left, &left) != 0 && errno == EINTR)
+        atomic_fetch_add(&hostile_host.sleep_eintr, 1);
     atomic_fetch_add(&hostile_host.sleeps_completed, 1);
     atomic_store(&hostile_host.in_sleep, 0);
     ret->as.i32 = 0;
@@ -123,9 +125,8 @@ void hostile_register_host_functions(glint_sandbox *sb) {
         {"h_nested", GLINT_TYPE_I64, u64, 1, h_nested},
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-        glint_status st = glint_sandbox_register_host_function(sb, fns[i].name, fns[i].ret,
-                                                               fns[i].params, fns[i].argc,
-                                                               fns[i].fn, NULL);
+        glint_status st = glint_sandbox_register_host_function(
+            sb, fns[i].name, fns[i].ret, fns[i].params, fns[i].argc, fns[i].fn, NULL);
         hostile_check_ok(st, sb, fns[i].name);
     }
 }

@@ -14,13 +14,13 @@ typedef struct hostile_host_state {
     glint_status reenter_status;      /* glint_sandbox_call() inside h_reenter */
     glint_status reenter_init_status; /* glint_sandbox_initialize() inside h_reenter_init */
     glint_status reenter_restore_status;
-    atomic_int in_sleep;              /* 1 while h_sleep runs */
-    atomic_int sleeps_completed;      /* h_sleep calls that slept their full time */
-    atomic_int sleep_eintr;           /* EINTRs h_sleep saw (the cancel signal) */
-    glint_sandbox *nested;            /* sandbox h_nested calls into */
-    atomic_int in_nested;             /* set when h_nested starts */
+    atomic_int in_sleep;         /* 1 while h_sleep runs */
+    atomic_int sleeps_completed; /* h_sleep calls that slept their full time */
+    atomic_int sleep_eintr;      /* EINTRs h_sleep saw (the cancel signal) */
+    glint_sandbox *nested;       /* sandbox h_nested calls into */
+    atomic_int in_nested;        /* set when h_nested starts */
     glint_status nested_status;
-    glint_snapshot *restore_target;   /* snapshot h_reenter tries to restore */
+    glint_snapshot *restore_target; /* snapshot h_reenter tries to restore */
     _Atomic uint64_t log_records, log_bytes, print_bytes;
 } hostile_host_state;
 extern hostile_host_state hostile_host;

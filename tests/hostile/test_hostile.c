@@ -31,9 +31,9 @@
 #define DEFAULT_DEADLINE_NS (10ull * 1000 * 1000 * 1000)
 
 /* Flags of an attack. */
-#define F_FOLLOWUP_ANY 0x1 /* the guest is out of step afterwards: any follow-up result */
-#define F_GPA 0x2          /* MEMORY_ACCESS must name the attacked guest-physical address */
-#define F_VALUE 0x4        /* on GLINT_OK the result must equal .value */
+#define F_FOLLOWUP_ANY 0x1   /* the guest is out of step afterwards: any follow-up result */
+#define F_GPA 0x2            /* MEMORY_ACCESS must name the attacked guest-physical address */
+#define F_VALUE 0x4          /* on GLINT_OK the result must equal .value */
 #define F_CPU_MAY_IGNORE 0x8 /* some (emulated) CPUs let it pass: harmless then */
 
 /* Where an attack's argument comes from. */
@@ -54,7 +54,8 @@ typedef struct attack {
     uint64_t deadline_ns; /* 0: DEFAULT_DEADLINE_NS */
 } attack;
 
-#define E(...) {__VA_ARGS__, END}
+#define E(...)                                                                                     \
+    { __VA_ARGS__, END }
 #define P GLINT_E_PROTOCOL
 #define FAULT GLINT_E_GUEST_FAULT
 
@@ -325,19 +326,23 @@ static const attack runtime_attacks[] = {
     {"mmio_write", 1ull << 36, E(GLINT_E_MEMORY_ACCESS, FAULT), -1, F_GPA, 0, 0, 0},
     {"mmio_read", (1ull << 39) + 0x1238, E(GLINT_E_MEMORY_ACCESS, FAULT), -1, F_GPA, 0, 0, 0},
     {"mmio_rep_movs", 0x40000000, E(GLINT_E_MEMORY_ACCESS), -1, F_GPA, 0, 0, 0},
-    {"mmio_exec", 0x40000000, E(GLINT_E_MEMORY_ACCESS, GLINT_E_UNEXPECTED_EXIT, FAULT), -1, 0, 0, 0, 0},
+    {"mmio_exec", 0x40000000, E(GLINT_E_MEMORY_ACCESS, GLINT_E_UNEXPECTED_EXIT, FAULT), -1, 0, 0, 0,
+     0},
     {"pt_read_host_tables", 0, E(GLINT_OK), -1, F_VALUE, 1, 0, 0},
     /* A page walk through unbacked memory: depending on the CPU, KVM
      * reports it or retries the access forever inside the kernel (no exit
      * to the host at all): the deadline ends that like any endless loop. */
     {"cr3_unbacked", 0x40000000,
-     E(GLINT_E_MEMORY_ACCESS, GLINT_E_UNEXPECTED_EXIT, GLINT_E_TRIPLE_FAULT, FAULT, GLINT_E_DEADLINE),
+     E(GLINT_E_MEMORY_ACCESS, GLINT_E_UNEXPECTED_EXIT, GLINT_E_TRIPLE_FAULT, FAULT,
+       GLINT_E_DEADLINE),
      -1, 0, 0, 0, 1000ull * 1000 * 1000},
     {"cr3_garbage", 0, E(GLINT_E_TRIPLE_FAULT, FAULT, GLINT_E_UNEXPECTED_EXIT), -1, 0, 0, 0, 0},
     {"pt_rewrite_host_tables", 0x40000000,
-     E(GLINT_E_MEMORY_ACCESS, GLINT_E_UNEXPECTED_EXIT, GLINT_E_TRIPLE_FAULT, FAULT, GLINT_E_DEADLINE),
+     E(GLINT_E_MEMORY_ACCESS, GLINT_E_UNEXPECTED_EXIT, GLINT_E_TRIPLE_FAULT, FAULT,
+       GLINT_E_DEADLINE),
      -1, 0, 0, 0, 1000ull * 1000 * 1000},
-    {"pt_self_reference", 0, E(GLINT_E_TRIPLE_FAULT, FAULT, GLINT_E_UNEXPECTED_EXIT), -1, 0, 0, 0, 0},
+    {"pt_self_reference", 0, E(GLINT_E_TRIPLE_FAULT, FAULT, GLINT_E_UNEXPECTED_EXIT), -1, 0, 0, 0,
+     0},
     /* CPUID, hypercalls, TSC: harmless. */
     {"cpuid_all", 0, E(GLINT_OK), -1, 0, 0, 0, 0},
     {"rdtsc_rdrand", 0, E(GLINT_OK), -1, 0, 0, 0, 0},
@@ -450,7 +455,8 @@ static void test_msrs(void) {
             if (st != GLINT_OK && st != GLINT_E_GUEST_FAULT && st != GLINT_E_TRIPLE_FAULT &&
                 st != GLINT_E_UNEXPECTED_EXIT)
                 failf("MSR 0x%x %s: %s %s", msrs[i].msr, ops[o], glint_status_name(st), e->message);
-            if (st != GLINT_OK && e->message[0] == '\0') failf("MSR 0x%x: empty message", msrs[i].msr);
+            if (st != GLINT_OK && e->message[0] == '\0')
+                failf("MSR 0x%x: empty message", msrs[i].msr);
             /* Harmless or not, the next call works (after a restore if poisoned). */
             if (glint_sandbox_is_poisoned(sb) != run_failure(st))
                 failf("MSR 0x%x %s: poisoned state wrong", msrs[i].msr, ops[o]);
@@ -504,7 +510,8 @@ static void test_kvmclock_restore(void) {
     }
     sched_setaffinity(0, sizeof original, &original);
     printf("  page written by KVM after restore (8 calls over %d CPUs): %d of 8\n", cpus, written);
-    if (written != 0) failf("kvmclock survives a restore: KVM keeps writing into restored guest memory");
+    if (written != 0)
+        failf("kvmclock survives a restore: KVM keeps writing into restored guest memory");
     glint_sandbox_destroy(sb);
 }
 
@@ -512,7 +519,8 @@ static void test_kvmclock_restore(void) {
 
 static void test_port_sweep(void) {
     bool full = hostile_full_mode();
-    printf("[port sweep: OUT and IN on %s]\n", full ? "all 65536 ports" : "ports 0-0x1ff and every 97th");
+    printf("[port sweep: OUT and IN on %s]\n",
+           full ? "all 65536 ports" : "ports 0-0x1ff and every 97th");
     glint_sandbox *sb = clone_base(DEFAULT_DEADLINE_NS);
     unsigned swept = 0;
     static const char *const ops[] = {"port_out8", "port_in8"};
@@ -541,8 +549,9 @@ static void test_port_sweep(void) {
     glint_value ping = glint_u64(1), out;
     if (glint_sandbox_call(sb, "ping", GLINT_TYPE_I64, &ping, 1, &out) != GLINT_OK)
         failf("sandbox broken after the port sweep");
-    printf("  %u port accesses, each UNKNOWN_PORT (PROTOCOL on the protocol ports), each restored\n",
-           swept);
+    printf(
+        "  %u port accesses, each UNKNOWN_PORT (PROTOCOL on the protocol ports), each restored\n",
+        swept);
     glint_sandbox_destroy(sb);
     attacks_run += (int)swept;
     check_bystander("port sweep");
@@ -555,11 +564,11 @@ static void test_floods(void) {
         const char *name;
         uint64_t n;
     } floods[] = {
-        {"log_flood", 100000},      /* 100k records of ~1 KiB through glint_log */
-        {"print_flood", 100000},    /* 100k lines of 1000 bytes through printf */
-        {"log_flood_raw", 100000},  /* 100k raw LOG OUTs */
-        {"print_huge", 16u << 20},  /* 16 MiB in 4 KiB writes */
-        {"hc_flood", 100000},       /* 100k host calls */
+        {"log_flood", 100000},     /* 100k records of ~1 KiB through glint_log */
+        {"print_flood", 100000},   /* 100k lines of 1000 bytes through printf */
+        {"log_flood_raw", 100000}, /* 100k raw LOG OUTs */
+        {"print_huge", 16u << 20}, /* 16 MiB in 4 KiB writes */
+        {"hc_flood", 100000},      /* 100k host calls */
     };
     printf("[floods: the host buffers nothing, memory stays flat]\n");
     for (size_t i = 0; i < sizeof floods / sizeof floods[0]; i++) {
@@ -577,14 +586,16 @@ static void test_floods(void) {
         glint_counters c;
         glint_sandbox_counters(sb, &c);
         printf("  %-14s n=%-9" PRIu64 " -> %-16s %.2f s, %" PRIu64 " exits, log %" PRIu64
-               " records / %" PRIu64 " KiB, print %" PRIu64 " KiB, RSS %" PRIu64 " -> %" PRIu64 " KiB\n",
+               " records / %" PRIu64 " KiB, print %" PRIu64 " KiB, RSS %" PRIu64 " -> %" PRIu64
+               " KiB\n",
                floods[i].name, floods[i].n, glint_status_name(st), secs, c.vm_runs,
                hostile_host.log_records - records0, (hostile_host.log_bytes - bytes0) >> 10,
                (hostile_host.print_bytes - printed0) >> 10, rss0, rss1);
         if (st != GLINT_OK && st != GLINT_E_DEADLINE)
             failf("%s: %s %s", floods[i].name, glint_status_name(st),
                   glint_sandbox_last_error(sb)->message);
-        if (rss1 > rss0 + 8192) failf("%s: RSS grew by %" PRIu64 " KiB", floods[i].name, rss1 - rss0);
+        if (rss1 > rss0 + 8192)
+            failf("%s: RSS grew by %" PRIu64 " KiB", floods[i].name, rss1 - rss0);
         check_after(sb, floods[i].name, st, 0);
         glint_sandbox_destroy(sb);
         check_bystander(floods[i].name);

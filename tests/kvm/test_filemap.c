@@ -189,8 +189,8 @@ static void test_validation(void **state) {
     glint_sandbox *sb = create_ready();
     glint_layout_info l;
     glint_sandbox_layout(sb, &l);
-    expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA + 12, path, NULL),
-                         GLINT_E_MAPPING, "not page aligned");
+    expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA + 12, path, NULL), GLINT_E_MAPPING,
+                         "not page aligned");
     expect_mapping_error(sb, glint_sandbox_map_file(sb, l.heap_gpa, path, NULL), GLINT_E_MAPPING,
                          "overlaps guest memory");
     expect_mapping_error(sb, glint_sandbox_map_file(sb, l.scratch_gpa - PAGE, path, NULL),
@@ -212,8 +212,8 @@ static void test_validation(void **state) {
     snprintf(fifo, sizeof fifo, "/dev/shm/glint-fifo-%d", (int)getpid());
     if (mkfifo(fifo, 0600) != 0) snprintf(fifo, sizeof fifo, "%s/fifo", dir);
     if (access(fifo, F_OK) == 0 || mkfifo(fifo, 0600) == 0) {
-        expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, fifo, NULL),
-                             GLINT_E_MAPPING, "not a regular file");
+        expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, fifo, NULL), GLINT_E_MAPPING,
+                             "not a regular file");
         unlink(fifo);
     } else {
         printf("  FIFO case NOT RUN: cannot create a FIFO here (%s)\n", strerror(errno));
@@ -228,8 +228,8 @@ static void test_validation(void **state) {
     expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, path, &nul), GLINT_E_MAPPING,
                          "NUL");
     glint_mapping_options bad_mode = {.mode = GLINT_MAP_READ_WRITE};
-    expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, path, &bad_mode),
-                         GLINT_E_MAPPING, NULL);
+    expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, path, &bad_mode), GLINT_E_MAPPING,
+                         NULL);
     assert_int_equal(glint_sandbox_map_file(sb, MAP_GPA, path, NULL), GLINT_OK);
     expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA + PAGE, path, NULL),
                          GLINT_E_MAPPING, "overlaps mapping");

@@ -121,12 +121,12 @@ static glint_sandbox *make_template(uint64_t heap, glint_status *init_status) {
     assert_int_equal(glint_sandbox_register_host_function(sb, "echo_json", GLINT_TYPE_STRING,
                                                           one_string, 1, host_echo_json, NULL),
                      GLINT_OK);
-    assert_int_equal(glint_sandbox_register_host_function(sb, "fail", GLINT_TYPE_STRING,
-                                                          one_string, 1, host_fail, NULL),
+    assert_int_equal(glint_sandbox_register_host_function(sb, "fail", GLINT_TYPE_STRING, one_string,
+                                                          1, host_fail, NULL),
                      GLINT_OK);
-    assert_int_equal(glint_sandbox_register_host_function(sb, "add", GLINT_TYPE_I32, two_i32, 2,
-                                                          host_add, NULL),
-                     GLINT_OK);
+    assert_int_equal(
+        glint_sandbox_register_host_function(sb, "add", GLINT_TYPE_I32, two_i32, 2, host_add, NULL),
+        GLINT_OK);
     assert_int_equal(glint_sandbox_register_host_function(sb, "reverse", GLINT_TYPE_BYTES,
                                                           one_bytes, 1, host_reverse, NULL),
                      GLINT_OK);
@@ -196,23 +196,22 @@ static glint_status ev_in(glint_sandbox *sb, const char *src) {
 static glint_status ev(const char *src) { return ev_in(js, src); }
 
 /* Evaluates and checks the exact result. */
-#define EXPECT(src, want)                                                          \
-    do {                                                                           \
-        glint_status st_ = ev(src);                                                \
-        if (st_ != GLINT_OK)                                                       \
-            fail_msg("%s: %s: %s", src, glint_status_name((int)st_), out);        \
-        if (strcmp(out, (want)) != 0) fail_msg("%s: got '%s', want '%s'", src, out, (want)); \
+#define EXPECT(src, want)                                                                          \
+    do {                                                                                           \
+        glint_status st_ = ev(src);                                                                \
+        if (st_ != GLINT_OK) fail_msg("%s: %s: %s", src, glint_status_name((int)st_), out);        \
+        if (strcmp(out, (want)) != 0) fail_msg("%s: got '%s', want '%s'", src, out, (want));       \
     } while (0)
 
 /* Evaluates, expecting failure with code and a message containing needle. */
-#define EXPECT_FAIL(src, code, needle)                                                 \
-    do {                                                                               \
-        glint_status st_ = ev(src);                                                    \
-        if (st_ != (code))                                                             \
-            fail_msg("%s: got %s (%s), want %s", src, glint_status_name((int)st_), out, \
-                     glint_status_name((int)(code)));                                  \
-        if (strstr(out, (needle)) == NULL)                                             \
-            fail_msg("%s: message '%s' lacks '%s'", src, out, (needle));               \
+#define EXPECT_FAIL(src, code, needle)                                                             \
+    do {                                                                                           \
+        glint_status st_ = ev(src);                                                                \
+        if (st_ != (code))                                                                         \
+            fail_msg("%s: got %s (%s), want %s", src, glint_status_name((int)st_), out,            \
+                     glint_status_name((int)(code)));                                              \
+        if (strstr(out, (needle)) == NULL)                                                         \
+            fail_msg("%s: message '%s' lacks '%s'", src, out, (needle));                           \
     } while (0)
 
 /* ---- Tests ---------------------------------------------------------------------- */
@@ -233,7 +232,8 @@ static void test_arithmetic(void **state) {
     EXPECT("(123.456).toFixed(2)", "123.46");
     EXPECT("(255).toString(2)", "11111111");
     EXPECT("var x = 6; x * 7", "42");
-    EXPECT("(function fact(n) { return n <= 1 ? 1 : n * fact(n - 1); })(20)", "2432902008176640000");
+    EXPECT("(function fact(n) { return n <= 1 ? 1 : n * fact(n - 1); })(20)",
+           "2432902008176640000");
     EXPECT("1e21 + ''", "1e+21");
     EXPECT("true && 1 > 0", "true");
 }
@@ -249,7 +249,8 @@ static void test_strings(void **state) {
     EXPECT("'h\\u00e9llo'.length", "5");
     EXPECT("'h\\u00e9llo'", "h\xc3\xa9llo");
     /* UTF-8 in the source comes back unchanged */
-    EXPECT("'\xe2\x82\xac' + 1", "\xe2\x82\xac" "1");
+    EXPECT("'\xe2\x82\xac' + 1", "\xe2\x82\xac"
+                                 "1");
     /* A non-BMP character (a surrogate pair inside Duktape) leaves as 4-byte UTF-8. */
     EXPECT("'\\ud83d\\ude00'", "\xf0\x9f\x98\x80");
     EXPECT("'\\ud83d\\ude00'.length", "2");
@@ -299,8 +300,8 @@ static void test_json_round_trip(void **state) {
 static void test_exceptions(void **state) {
     (void)state;
     EXPECT_FAIL("throw new Error('boom')", GLINT_E_GUEST_ERROR, "Error: boom");
-    EXPECT_FAIL("function inner() { throw new RangeError('deep'); }\n inner()",
-                GLINT_E_GUEST_ERROR, "RangeError: deep");
+    EXPECT_FAIL("function inner() { throw new RangeError('deep'); }\n inner()", GLINT_E_GUEST_ERROR,
+                "RangeError: deep");
     assert_non_null(strstr(out, "inner")); /* a stack trace */
     EXPECT_FAIL("null.x", GLINT_E_GUEST_ERROR, "TypeError");
     EXPECT_FAIL("notDefinedAnywhere + 1", GLINT_E_GUEST_ERROR, "ReferenceError");
@@ -388,7 +389,8 @@ static void test_host_functions(void **state) {
            "done");
     assert_string_equal(printed, "hello 1 2,3 null\nsecond\nthird\n");
     EXPECT("host.print('\\ud83d\\ude00')", "undefined");
-    assert_string_equal(printed + strlen("hello 1 2,3 null\nsecond\nthird\n"), "\xf0\x9f\x98\x80\n");
+    assert_string_equal(printed + strlen("hello 1 2,3 null\nsecond\nthird\n"),
+                        "\xf0\x9f\x98\x80\n");
     EXPECT_FAIL("host.print('nul\\u0000inside')", GLINT_E_GUEST_ERROR, "U+0000");
 
     /* JSON convention */
@@ -397,7 +399,8 @@ static void test_host_functions(void **state) {
     EXPECT("host.call('echo_json').length", "0");
     EXPECT_FAIL("host.call('fail', 1)", GLINT_E_GUEST_ERROR, "host_fail says no");
     EXPECT("try { host.call('no_such_function'); } catch (e) {"
-           " e.message.indexOf(\"host.call('no_such_function') failed: GLINT_E_FUNCTION_NOT_FOUND\"); }",
+           " e.message.indexOf(\"host.call('no_such_function') failed: "
+           "GLINT_E_FUNCTION_NOT_FOUND\"); }",
            "0");
     /* A signature mismatch is the host's to report */
     EXPECT_FAIL("host.call('add', 1, 2)", GLINT_E_GUEST_ERROR, "GLINT_E_");
@@ -451,7 +454,7 @@ static void test_counters_per_eval(void **state) {
     print_message("eval '1+2' after a restore: %llu vm_runs, %llu exits; that restore reset "
                   "%llu pages\n",
                   (unsigned long long)runs, (unsigned long long)exits, (unsigned long long)pages);
-    assert_int_equal(runs, 1);  /* one KVM_RUN: the call runs to its DONE exit */
+    assert_int_equal(runs, 1); /* one KVM_RUN: the call runs to its DONE exit */
     assert_int_equal(exits, 1);
     assert_int_equal(b.host_calls, a.host_calls);
     assert_true(pages > 0 && pages < 1024);

@@ -63,8 +63,8 @@ static void test_tiny_guest_port_write(void **state) {
     glint_layout_info l;
     assert_int_equal(glint_layout_compute(&lp, &l, &err), GLINT_OK);
 
-    uint8_t *mem = mmap(NULL, l.total_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                        -1, 0);
+    uint8_t *mem =
+        mmap(NULL, l.total_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(mem != MAP_FAILED);
     glint_gmem gm = {mem, l.snapshot_gpa, l.snapshot_size, l.scratch_gpa, l.scratch_size};
     uint8_t *image = glint_gmem_span(&gm, l.code_gpa, l.code_size);
@@ -75,23 +75,22 @@ static void test_tiny_guest_port_write(void **state) {
     glint_pt_builder pt;
     glint_pt_init(&pt, glint_gmem_span(&gm, l.page_tables_gpa, l.page_tables_size),
                   l.page_tables_gpa, l.page_tables_size);
-    assert_int_equal(glint_pt_map(&pt, l.code_gpa, l.code_size, GLINT_PERM_READ | GLINT_PERM_EXEC,
-                                  &err),
-                     GLINT_OK);
-    assert_int_equal(glint_pt_map(&pt, l.stack_gpa, l.stack_size,
-                                  GLINT_PERM_READ | GLINT_PERM_WRITE, &err),
-                     GLINT_OK);
+    assert_int_equal(
+        glint_pt_map(&pt, l.code_gpa, l.code_size, GLINT_PERM_READ | GLINT_PERM_EXEC, &err),
+        GLINT_OK);
+    assert_int_equal(
+        glint_pt_map(&pt, l.stack_gpa, l.stack_size, GLINT_PERM_READ | GLINT_PERM_WRITE, &err),
+        GLINT_OK);
 
     glint_hv *hv = NULL;
     const glint_hv_ops *ops = &glint_hv_kvm_ops;
     assert_int_equal(ops->create(&hv, &err), GLINT_OK);
     assert_int_equal(ops->map(hv, 0, l.snapshot_gpa, l.snapshot_size, mem, 0, &err), GLINT_OK);
-    assert_int_equal(ops->map(hv, 1, l.scratch_gpa, l.scratch_size, mem + l.snapshot_size, 0,
-                              &err),
+    assert_int_equal(ops->map(hv, 1, l.scratch_gpa, l.scratch_size, mem + l.snapshot_size, 0, &err),
                      GLINT_OK);
     assert_int_equal(ops->setup_long_mode(hv, l.page_tables_gpa, l.entry_gpa,
-                                          l.stack_gpa + l.stack_size, l.peb_gpa,
-                                          GLINT_ABI_VERSION, &err),
+                                          l.stack_gpa + l.stack_size, l.peb_gpa, GLINT_ABI_VERSION,
+                                          &err),
                      GLINT_OK);
 
     glint_exit ex;

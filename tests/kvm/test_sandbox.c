@@ -256,8 +256,9 @@ static void test_signature_errors(void **state) {
                      GLINT_E_RETURN_TYPE);
     glint_value bad_str = glint_str("x");
     bad_str.as.str.ptr = NULL;
-    assert_int_equal(glint_sandbox_call(shared, "echo_string", GLINT_TYPE_STRING, &bad_str, 1, &out),
-                     GLINT_E_INVALID_ARGUMENT);
+    assert_int_equal(
+        glint_sandbox_call(shared, "echo_string", GLINT_TYPE_STRING, &bad_str, 1, &out),
+        GLINT_E_INVALID_ARGUMENT);
     assert_false(glint_sandbox_is_poisoned(shared));
     assert_int_equal(glint_sandbox_call(shared, "add_i32", GLINT_TYPE_I32, two, 2, &out), GLINT_OK);
     assert_int_equal(out.as.i32, 3);
@@ -357,7 +358,8 @@ static void test_log_level_filter(void **state) {
     glint_sandbox *sb = make_sandbox(&cfg, &cap);
     glint_counters before, after;
     glint_sandbox_counters(sb, &before);
-    assert_int_equal(glint_sandbox_call(sb, "log_levels", GLINT_TYPE_VOID, NULL, 0, NULL), GLINT_OK);
+    assert_int_equal(glint_sandbox_call(sb, "log_levels", GLINT_TYPE_VOID, NULL, 0, NULL),
+                     GLINT_OK);
     glint_sandbox_counters(sb, &after);
     assert_int_equal(cap.log_count, 2);
     assert_int_equal(cap.levels[0], GLINT_LOG_WARN);
@@ -471,7 +473,8 @@ static void test_lifecycle_states(void **state) {
     assert_int_equal(glint_sandbox_create(NULL, glint_test_guest_path("test_guest"), &sb, &err),
                      GLINT_OK);
     glint_value out;
-    assert_int_equal(glint_sandbox_call(sb, "void_fn", GLINT_TYPE_VOID, NULL, 0, &out), GLINT_E_STATE);
+    assert_int_equal(glint_sandbox_call(sb, "void_fn", GLINT_TYPE_VOID, NULL, 0, &out),
+                     GLINT_E_STATE);
     register_host_functions(sb);
     assert_int_equal(glint_sandbox_register_host_function(sb, "host_add", GLINT_TYPE_I32, NULL, 0,
                                                           host_add, NULL),
@@ -483,9 +486,9 @@ static void test_lifecycle_states(void **state) {
     assert_int_equal(f->argc, 2);
     assert_int_equal(f->ret, GLINT_TYPE_I32);
     assert_int_equal(glint_sandbox_initialize(sb), GLINT_E_STATE);
-    assert_int_equal(glint_sandbox_register_host_function(sb, "late", GLINT_TYPE_I32, NULL, 0,
-                                                          host_add, NULL),
-                     GLINT_E_STATE);
+    assert_int_equal(
+        glint_sandbox_register_host_function(sb, "late", GLINT_TYPE_I32, NULL, 0, host_add, NULL),
+        GLINT_E_STATE);
     assert_false(glint_sandbox_kill(sb)); /* nothing running: no effect */
     assert_int_equal(glint_sandbox_call(sb, "void_fn", GLINT_TYPE_VOID, NULL, 0, &out), GLINT_OK);
     glint_sandbox_destroy(sb);
@@ -543,7 +546,8 @@ static void test_two_sandboxes_two_threads(void **state) {
         memset(&jobs[i], 0, sizeof jobs[i]);
         jobs[i].sb = make_sandbox(NULL, NULL);
     }
-    for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&threads[i], NULL, thread_main, &jobs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, thread_main, &jobs[i]), 0);
     for (int i = 0; i < 2; i++) pthread_join(threads[i], NULL);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(jobs[i].status, GLINT_OK);
@@ -613,8 +617,8 @@ int main(void) {
         cmocka_unit_test(test_kill_spinning_guest),
         cmocka_unit_test(test_deadline),
     };
-    int failed = cmocka_run_group_tests_name("shared sandbox", shared_tests, setup_shared,
-                                             teardown_shared);
+    int failed =
+        cmocka_run_group_tests_name("shared sandbox", shared_tests, setup_shared, teardown_shared);
     failed += cmocka_run_group_tests_name("own sandbox", own_tests, NULL, NULL);
     return failed;
 }

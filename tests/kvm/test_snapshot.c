@@ -153,7 +153,8 @@ static glint_sandbox *clone_of(glint_snapshot *snap, const glint_config *cfg) {
     glint_sandbox *sb = NULL;
     glint_error err;
     glint_status st = glint_sandbox_create_from_snapshot(snap, cfg, &sb, &err);
-    if (st != GLINT_OK) fail_msg("create_from_snapshot: %s: %s", glint_status_name(st), err.message);
+    if (st != GLINT_OK)
+        fail_msg("create_from_snapshot: %s: %s", glint_status_name(st), err.message);
     assert_non_null(sb);
     return sb;
 }
@@ -199,7 +200,7 @@ static void assert_memory_is(const glint_sandbox *sb, const mem_ref *r, const ch
 /* ---- Process resources ------------------------------------------------------ */
 
 typedef struct proc_memory {
-    long rss_pages; /* /proc/self/statm */
+    long rss_pages;                     /* /proc/self/statm */
     long anon_kib, file_kib, shmem_kib; /* /proc/self/status */
 } proc_memory;
 
@@ -664,7 +665,8 @@ static void *clone_thread(void *arg) {
         glint_value out, a = glint_i64((int64_t)job->id * 1000000 + k);
         st = glint_sandbox_call(sb, "set_global", GLINT_TYPE_I64, &a, 1, &out);
         if (!job_check(job, st == GLINT_OK && out.as.i64 == expected,
-                       "clone %d iteration %d: set_global: %s, previous %" PRId64 " expected %" PRId64,
+                       "clone %d iteration %d: set_global: %s, previous %" PRId64
+                       " expected %" PRId64,
                        job->id, k, glint_status_name(st), out.as.i64, expected))
             break;
         expected = a.as.i64;
@@ -755,8 +757,7 @@ static void check_pages_reset(glint_sandbox *sb, glint_snapshot *snap, const cha
         uint64_t got = reset_after(sb, snap, "dirty_pages", n, &c);
         uint64_t zero2 = reset_after(sb, snap, "dirty_pages", 0, &c);
         printf("  %s: dirty_pages(%3u): %3" PRIu64 " pages reset; read_pages(%3u): %3" PRIu64
-               ", dirty_pages(0): %" PRIu64 " (again %" PRIu64 "); %" PRIu64
-               " syscalls/ioctls\n",
+               ", dirty_pages(0): %" PRIu64 " (again %" PRIu64 "); %" PRIu64 " syscalls/ioctls\n",
                what, n, got, n, read, zero, zero2, c.last_restore_syscalls);
         assert_true(zero == zero2);
         assert_true(got - read == n);
@@ -1032,8 +1033,8 @@ static void expect_load_failure(const char *path, glint_status code, const char 
     memset(&err, 0, sizeof err);
     glint_status st = glint_snapshot_load(path, &snap, &err);
     printf("  %-40s -> %s: %s\n", what, glint_status_name(st), err.message);
-    if (st != code) fail_msg("%s: expected %s, got %s", what, glint_status_name(code),
-                             glint_status_name(st));
+    if (st != code)
+        fail_msg("%s: expected %s, got %s", what, glint_status_name(code), glint_status_name(st));
     assert_null(snap);
     assert_int_equal(err.code, code);
     assert_true(err.message[0] != '\0');
@@ -1075,13 +1076,13 @@ static void make_snapshot_file(const char *path, int64_t global, uint64_t *hash_
 
 /* The second process (see the top of the file).  Returns the exit status. */
 static int load_child(const char *path, const char *hash_hex, const char *resave_path) {
-#define CHILD_CHECK(cond, ...)                                   \
-    do {                                                         \
-        if (!(cond)) {                                           \
-            fprintf(stderr, "load child: " __VA_ARGS__);         \
-            fprintf(stderr, "\n");                               \
-            return 1;                                            \
-        }                                                        \
+#define CHILD_CHECK(cond, ...)                                                                     \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "load child: " __VA_ARGS__);                                           \
+            fprintf(stderr, "\n");                                                                 \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
     glint_test_require_kvm();
     glint_snapshot *snap = NULL;
@@ -1097,8 +1098,8 @@ static int load_child(const char *path, const char *hash_hex, const char *resave
     CHILD_CHECK(hash == expected_hash, "memory hash %016" PRIx64 ", saved sandbox had %016" PRIx64,
                 hash, expected_hash);
     /* A loaded snapshot has no host functions: register them on the clone. */
-    st = glint_sandbox_register_host_function(sb, "host_inc", GLINT_TYPE_I64, one_i64, 1,
-                                              host_inc, NULL);
+    st = glint_sandbox_register_host_function(sb, "host_inc", GLINT_TYPE_I64, one_i64, 1, host_inc,
+                                              NULL);
     CHILD_CHECK(st == GLINT_OK, "register: %s", glint_sandbox_last_error(sb)->message);
     glint_value out, a;
     st = glint_sandbox_call(sb, "get_global", GLINT_TYPE_I64, NULL, 0, &out);
@@ -1109,8 +1110,8 @@ static int load_child(const char *path, const char *hash_hex, const char *resave
         snprintf(expected, sizeof expected, "persisted %u", i + 1);
         a = glint_u32(i);
         st = glint_sandbox_call(sb, "heap_get", GLINT_TYPE_STRING, &a, 1, &out);
-        CHILD_CHECK(st == GLINT_OK && strcmp(out.as.str.ptr, expected) == 0,
-                    "heap_get(%u): %s", i, glint_status_name(st));
+        CHILD_CHECK(st == GLINT_OK && strcmp(out.as.str.ptr, expected) == 0, "heap_get(%u): %s", i,
+                    glint_status_name(st));
     }
     a = glint_u32(15);
     st = glint_sandbox_call(sb, "page_byte", GLINT_TYPE_U32, &a, 1, &out);
@@ -1120,8 +1121,8 @@ static int load_child(const char *path, const char *hash_hex, const char *resave
     CHILD_CHECK(st == GLINT_OK && out.as.u32 == 0, "page_byte(16) is %u", out.as.u32);
     a = glint_i64(41);
     st = glint_sandbox_call(sb, "call_host_inc", GLINT_TYPE_I64, &a, 1, &out);
-    CHILD_CHECK(st == GLINT_OK && out.as.i64 == 42, "call_host_inc: %s: %s",
-                glint_status_name(st), glint_sandbox_last_error(sb)->message);
+    CHILD_CHECK(st == GLINT_OK && out.as.i64 == 42, "call_host_inc: %s: %s", glint_status_name(st),
+                glint_sandbox_last_error(sb)->message);
     /* Restore works on a clone of a loaded snapshot. */
     a = glint_i64(1);
     st = glint_sandbox_call(sb, "set_global", GLINT_TYPE_I64, &a, 1, &out);
@@ -1279,18 +1280,21 @@ static void test_corrupt_files(void **state) {
 
     /* Valid checksum, bad field. */
     struct file_header h;
-#define EDIT(stmt, code, needle, what)              \
-    do {                                            \
-        memcpy(buf, good, size);                    \
-        memcpy(&h, buf, sizeof h);                  \
-        stmt;                                       \
-        memcpy(buf, &h, sizeof h);                  \
-        fix_checksum(buf, size);                    \
-        expect_bad_file(buf, size, code, needle, what); \
+#define EDIT(stmt, code, needle, what)                                                             \
+    do {                                                                                           \
+        memcpy(buf, good, size);                                                                   \
+        memcpy(&h, buf, sizeof h);                                                                 \
+        stmt;                                                                                      \
+        memcpy(buf, &h, sizeof h);                                                                 \
+        fix_checksum(buf, size);                                                                   \
+        expect_bad_file(buf, size, code, needle, what);                                            \
     } while (0)
     EDIT(memcpy(h.magic, "GLINTSNQ", 8), GLINT_E_SNAPSHOT_FORMAT, "magic", "bad magic");
-    EDIT(memcpy(h.magic, "\x7f" "ELF\2\1\1\0", 8), GLINT_E_SNAPSHOT_FORMAT, "magic",
-         "an ELF header");
+    EDIT(memcpy(h.magic,
+                "\x7f"
+                "ELF\2\1\1\0",
+                8),
+         GLINT_E_SNAPSHOT_FORMAT, "magic", "an ELF header");
     EDIT(h.format_version = 2, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 2");
     EDIT(h.format_version = 0, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 0");
     EDIT(h.abi_version += 1, GLINT_E_SNAPSHOT_MISMATCH, "ABI", "wrong guest ABI version");

@@ -92,7 +92,8 @@ static void call_work(glint_sandbox *sb, uint64_t i) {
     must(glint_sandbox_call(sb, "ping", GLINT_TYPE_I64, &arg, 1, &out), sb, "ping", i);
     if (out.as.i64 != (int64_t)i + 1) must(GLINT_E_PROTOCOL, sb, "ping value", i);
     arg = glint_u64(3); /* three levels of recursion, one host call each */
-    must(glint_sandbox_call(sb, "hc_recursion", GLINT_TYPE_I64, &arg, 1, &out), sb, "hc_recursion", i);
+    must(glint_sandbox_call(sb, "hc_recursion", GLINT_TYPE_I64, &arg, 1, &out), sb, "hc_recursion",
+         i);
     if (out.as.i64 != 6) must(GLINT_E_PROTOCOL, sb, "hc_recursion value", i);
 }
 

@@ -31,9 +31,9 @@
 #define SLOT_SENTINEL 0xdeadbeefcafef00dull
 #define DATA_BIAS 0x1000u /* data vaddr = file offset + DATA_BIAS */
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (strstr((hay), (needle)) == NULL) fail_msg("\"%s\" lacks \"%s\"", (hay), (needle)); \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (strstr((hay), (needle)) == NULL) fail_msg("\"%s\" lacks \"%s\"", (hay), (needle));     \
     } while (0)
 
 /* ---- the corpus builder ---------------------------------------------------- */
@@ -165,26 +165,43 @@ static void build(elf_build *b, const elf_spec *s) {
     eh->e_phnum = (uint16_t)b->phnum;
     eh->e_shentsize = sizeof(Elf64_Shdr);
 
-    *PH(b, PH_TEXT) = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0,
-                                   .p_vaddr = 0, .p_paddr = 0, .p_filesz = b->text_size,
-                                   .p_memsz = b->text_size, .p_align = PAGE};
-    *PH(b, PH_DATA) = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_W,
-                                   .p_offset = b->data_off, .p_vaddr = b->data_vaddr,
-                                   .p_paddr = b->data_vaddr, .p_filesz = b->data_filesz,
-                                   .p_memsz = b->data_memsz, .p_align = PAGE};
-    *PH(b, PH_DYN) = (Elf64_Phdr){.p_type = PT_DYNAMIC, .p_flags = PF_R | PF_W,
-                                  .p_offset = b->dyn_off, .p_vaddr = b->data_vaddr,
+    *PH(b, PH_TEXT) = (Elf64_Phdr){.p_type = PT_LOAD,
+                                   .p_flags = PF_R | PF_X,
+                                   .p_offset = 0,
+                                   .p_vaddr = 0,
+                                   .p_paddr = 0,
+                                   .p_filesz = b->text_size,
+                                   .p_memsz = b->text_size,
+                                   .p_align = PAGE};
+    *PH(b, PH_DATA) = (Elf64_Phdr){.p_type = PT_LOAD,
+                                   .p_flags = PF_R | PF_W,
+                                   .p_offset = b->data_off,
+                                   .p_vaddr = b->data_vaddr,
+                                   .p_paddr = b->data_vaddr,
+                                   .p_filesz = b->data_filesz,
+                                   .p_memsz = b->data_memsz,
+                                   .p_align = PAGE};
+    *PH(b, PH_DYN) = (Elf64_Phdr){.p_type = PT_DYNAMIC,
+                                  .p_flags = PF_R | PF_W,
+                                  .p_offset = b->dyn_off,
+                                  .p_vaddr = b->data_vaddr,
                                   .p_paddr = b->data_vaddr,
                                   .p_filesz = b->ndyn * sizeof(Elf64_Dyn),
-                                  .p_memsz = b->ndyn * sizeof(Elf64_Dyn), .p_align = 8};
-    *PH(b, PH_NOTE) = (Elf64_Phdr){.p_type = PT_NOTE, .p_flags = PF_R, .p_offset = b->note_off,
-                                   .p_vaddr = b->note_off, .p_paddr = b->note_off,
-                                   .p_filesz = b->note_size, .p_memsz = b->note_size,
+                                  .p_memsz = b->ndyn * sizeof(Elf64_Dyn),
+                                  .p_align = 8};
+    *PH(b, PH_NOTE) = (Elf64_Phdr){.p_type = PT_NOTE,
+                                   .p_flags = PF_R,
+                                   .p_offset = b->note_off,
+                                   .p_vaddr = b->note_off,
+                                   .p_paddr = b->note_off,
+                                   .p_filesz = b->note_size,
+                                   .p_memsz = b->note_size,
                                    .p_align = 4};
     /* extra program headers stay PT_NULL (all zero) */
 
     *DYN(b, DYN_RELA) = (Elf64_Dyn){.d_tag = DT_RELA, .d_un.d_ptr = vaddr_of_data(b, b->rela_off)};
-    *DYN(b, DYN_RELASZ) = (Elf64_Dyn){.d_tag = DT_RELASZ, .d_un.d_val = b->nrela * sizeof(Elf64_Rela)};
+    *DYN(b, DYN_RELASZ) =
+        (Elf64_Dyn){.d_tag = DT_RELASZ, .d_un.d_val = b->nrela * sizeof(Elf64_Rela)};
     *DYN(b, DYN_RELAENT) = (Elf64_Dyn){.d_tag = DT_RELAENT, .d_un.d_val = sizeof(Elf64_Rela)};
     for (unsigned i = 0; i < s->extra_dyn; i++)
         *DYN(b, DYN_FIXED + i) = (Elf64_Dyn){.d_tag = DT_DEBUG, .d_un.d_val = 0};
@@ -303,31 +320,31 @@ static void expect_ok(elf_build *b, glint_elf_info *info) {
     guarded_free(&g);
 }
 
-#define REJECT_S(spec, want, needle, ...)                                \
-    do {                                                                 \
-        elf_build b_;                                                    \
-        build(&b_, (spec));                                              \
-        {                                                                \
-            elf_build *b = &b_;                                          \
-            (void)b;                                                     \
-            __VA_ARGS__;                                                 \
-        }                                                                \
-        expect_reject_size(&b_, b_.size, (want), (needle), #__VA_ARGS__); \
-        build_free(&b_);                                                 \
+#define REJECT_S(spec, want, needle, ...)                                                          \
+    do {                                                                                           \
+        elf_build b_;                                                                              \
+        build(&b_, (spec));                                                                        \
+        {                                                                                          \
+            elf_build *b = &b_;                                                                    \
+            (void)b;                                                                               \
+            __VA_ARGS__;                                                                           \
+        }                                                                                          \
+        expect_reject_size(&b_, b_.size, (want), (needle), #__VA_ARGS__);                          \
+        build_free(&b_);                                                                           \
     } while (0)
 #define REJECT(want, needle, ...) REJECT_S(&S_DEFAULT, want, needle, __VA_ARGS__)
-#define ACCEPT_S(spec, ...)                 \
-    do {                                    \
-        elf_build b_;                       \
-        glint_elf_info i_;                  \
-        build(&b_, (spec));                 \
-        {                                   \
-            elf_build *b = &b_;             \
-            (void)b;                        \
-            __VA_ARGS__;                    \
-        }                                   \
-        expect_ok(&b_, &i_);                \
-        build_free(&b_);                    \
+#define ACCEPT_S(spec, ...)                                                                        \
+    do {                                                                                           \
+        elf_build b_;                                                                              \
+        glint_elf_info i_;                                                                         \
+        build(&b_, (spec));                                                                        \
+        {                                                                                          \
+            elf_build *b = &b_;                                                                    \
+            (void)b;                                                                               \
+            __VA_ARGS__;                                                                           \
+        }                                                                                          \
+        expect_ok(&b_, &i_);                                                                       \
+        build_free(&b_);                                                                           \
     } while (0)
 #define ACCEPT(...) ACCEPT_S(&S_DEFAULT, __VA_ARGS__)
 
@@ -380,8 +397,8 @@ static void test_valid_load(void **state) {
         const uint64_t base = bases[k];
         image_map im;
         image_alloc(&im, info.image_size);
-        assert_int_equal(
-            glint_elf_load(&info, file.data, b.size, im.data, im.size, base, &err), GLINT_OK);
+        assert_int_equal(glint_elf_load(&info, file.data, b.size, im.data, im.size, base, &err),
+                         GLINT_OK);
         /* Text: the first 0x150 file bytes, verbatim. */
         assert_memory_equal(im.data, b.buf, b.text_size);
         /* Gap between the segments: untouched zeros. */
@@ -480,8 +497,8 @@ static void test_valid_variants(void **state) {
     const elf_spec ph14 = {14, 0, 0, 1};
     build(&eb, &ph14);
     for (unsigned i = 0; i < 14; i++)
-        *PH(&eb, PH_FIXED + i) = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R,
-                                             .p_vaddr = 0x10000 + i * PAGE, .p_memsz = PAGE};
+        *PH(&eb, PH_FIXED + i) = (Elf64_Phdr){
+            .p_type = PT_LOAD, .p_flags = PF_R, .p_vaddr = 0x10000 + i * PAGE, .p_memsz = PAGE};
     expect_ok(&eb, &info);
     assert_int_equal(info.segment_count, 16);
     assert_int_equal(info.image_size, 0x10000 + 14 * PAGE);
@@ -536,7 +553,8 @@ static void test_bad_header(void **state) {
     REJECT(GLINT_E_ELF, "program headers", EH(b)->e_phoff = b->size);
     REJECT(GLINT_E_ELF, "program headers", EH(b)->e_phoff = b->size - 4 * sizeof(Elf64_Phdr) + 1);
     REJECT(GLINT_E_ELF, "program headers", EH(b)->e_phoff = UINT64_MAX - 8);
-    REJECT(GLINT_E_ELF, "program headers", EH(b)->e_phoff = UINT64_MAX - 4 * sizeof(Elf64_Phdr) + 1);
+    REJECT(GLINT_E_ELF, "program headers",
+           EH(b)->e_phoff = UINT64_MAX - 4 * sizeof(Elf64_Phdr) + 1);
     REJECT(GLINT_E_ELF, "program headers", EH(b)->e_phoff = 1ull << 63);
     REJECT(GLINT_E_ELF, "program headers", EH(b)->e_phnum = 9);
 }
@@ -548,8 +566,8 @@ static void test_bad_load_segments(void **state) {
     REJECT(GLINT_E_ELF, "outside the file", PH(b, PH_DATA)->p_offset = b->size + 1);
     REJECT(GLINT_E_ELF, "outside the file", PH(b, PH_DATA)->p_offset = UINT64_MAX - 0x10);
     REJECT(GLINT_E_ELF, "outside the file", PH(b, PH_DATA)->p_filesz = b->size);
-    REJECT(GLINT_E_ELF, "outside the file",
-           PH(b, PH_TEXT)->p_filesz = UINT64_MAX; PH(b, PH_TEXT)->p_memsz = UINT64_MAX);
+    REJECT(GLINT_E_ELF, "outside the file", PH(b, PH_TEXT)->p_filesz = UINT64_MAX;
+           PH(b, PH_TEXT)->p_memsz = UINT64_MAX);
     REJECT(GLINT_E_ELF, "outside the file", PH(b, PH_DATA)->p_offset = 0x10;
            PH(b, PH_DATA)->p_filesz = UINT64_MAX - 0xf; PH(b, PH_DATA)->p_memsz = UINT64_MAX);
     /* filesz > memsz. */
@@ -582,10 +600,10 @@ static void test_bad_load_segments(void **state) {
            PH(b, PH_DATA)->p_memsz = 0; PH(b, PH_DATA)->p_filesz = 0);
     /* 17 PT_LOADs. */
     const elf_spec ph15 = {15, 0, 0, 1};
-    REJECT_S(&ph15, GLINT_E_ELF, "more than 16",
-             for (unsigned i = 0; i < 15; i++) *PH(b, PH_FIXED + i) =
-                 (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R, .p_vaddr = 0x10000 + i * PAGE,
-                              .p_memsz = PAGE});
+    REJECT_S(
+        &ph15, GLINT_E_ELF, "more than 16",
+        for (unsigned i = 0; i < 15; i++) * PH(b, PH_FIXED + i) = (Elf64_Phdr){
+            .p_type = PT_LOAD, .p_flags = PF_R, .p_vaddr = 0x10000 + i * PAGE, .p_memsz = PAGE});
 }
 
 static void test_forbidden_segments(void **state) {
@@ -625,8 +643,8 @@ static void test_bad_dynamic(void **state) {
     REJECT_S(&one_dyn, GLINT_E_ELF, "RELR", DYN(b, 3)->d_tag = DT_RELRSZ);
 #endif
     /* Entries after DT_NULL are ignored. */
-    ACCEPT_S(&one_dyn, DYN(b, 3)->d_tag = DT_NULL;
-             DYN(b, 4)->d_tag = DT_NEEDED; DYN(b, 4)->d_un.d_val = 1);
+    ACCEPT_S(&one_dyn, DYN(b, 3)->d_tag = DT_NULL; DYN(b, 4)->d_tag = DT_NEEDED;
+             DYN(b, 4)->d_un.d_val = 1);
 
     /* The RELA table itself. */
     REJECT(GLINT_E_ELF, "multiple", DYN(b, DYN_RELASZ)->d_un.d_val = 47);
@@ -644,8 +662,7 @@ static void test_bad_dynamic(void **state) {
     REJECT(GLINT_E_ELF, "outside loaded file data", DYN(b, DYN_RELA)->d_un.d_ptr = UINT64_MAX - 8);
     REJECT(GLINT_E_ELF, "outside loaded file data",
            DYN(b, DYN_RELASZ)->d_un.d_val = 24ull << 59); /* huge multiple of 24 */
-    REJECT(GLINT_E_ELF, "outside loaded file data",
-           DYN(b, DYN_RELASZ)->d_un.d_val = 24ull * 1000);
+    REJECT(GLINT_E_ELF, "outside loaded file data", DYN(b, DYN_RELASZ)->d_un.d_val = 24ull * 1000);
     /* Inside a segment's memory size but past its file bytes: the file bytes
      * at the "same" offset belong to something else and must not be used. */
     REJECT(GLINT_E_ELF, "outside loaded file data", PH(b, PH_TEXT)->p_memsz = 0x1000;
@@ -654,9 +671,9 @@ static void test_bad_dynamic(void **state) {
 
 static void test_bad_relocations(void **state) {
     (void)state;
-    const uint32_t types[] = {R_X86_64_64,        R_X86_64_PC32,    R_X86_64_COPY,
-                              R_X86_64_GLOB_DAT,  R_X86_64_JUMP_SLOT, R_X86_64_DTPMOD64,
-                              R_X86_64_TPOFF64,   R_X86_64_IRELATIVE, 0xffffffffu};
+    const uint32_t types[] = {R_X86_64_64,       R_X86_64_PC32,      R_X86_64_COPY,
+                              R_X86_64_GLOB_DAT, R_X86_64_JUMP_SLOT, R_X86_64_DTPMOD64,
+                              R_X86_64_TPOFF64,  R_X86_64_IRELATIVE, 0xffffffffu};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         char want[32];
         snprintf(want, sizeof want, "type %u", types[i]);
@@ -729,10 +746,28 @@ static void test_bad_entry(void **state) {
 
 /* ---- random mutation ---------------------------------------------------------- */
 
-static const uint64_t interesting[] = {
-    0, 1, 2, 7, 8, 0x18, 0x38, 0x40, 0xfff, 0x1000, 0x1001, 0x10000, 0x7fffffff, 0x80000000,
-    0xffffffff, 0x100000000ull, 1ull << 30, (1ull << 30) - 1, 1ull << 63, UINT64_MAX,
-    UINT64_MAX - 7, UINT64_MAX - 0xfff};
+static const uint64_t interesting[] = {0,
+                                       1,
+                                       2,
+                                       7,
+                                       8,
+                                       0x18,
+                                       0x38,
+                                       0x40,
+                                       0xfff,
+                                       0x1000,
+                                       0x1001,
+                                       0x10000,
+                                       0x7fffffff,
+                                       0x80000000,
+                                       0xffffffff,
+                                       0x100000000ull,
+                                       1ull << 30,
+                                       (1ull << 30) - 1,
+                                       1ull << 63,
+                                       UINT64_MAX,
+                                       UINT64_MAX - 7,
+                                       UINT64_MAX - 0xfff};
 
 static void mutate(uint8_t *buf, size_t size, uint64_t *seed) {
     unsigned count = 1 + (unsigned)(unit_rand(seed) % 4);
@@ -742,13 +777,15 @@ static void mutate(uint8_t *buf, size_t size, uint64_t *seed) {
         case 1: buf[unit_rand(seed) % size] ^= (uint8_t)(1u << (unit_rand(seed) % 8)); break;
         case 2: { /* an interesting 64-bit value at an 8-aligned field */
             uint64_t at = (unit_rand(seed) % (size / 8)) * 8;
-            uint64_t v = interesting[unit_rand(seed) % (sizeof interesting / sizeof interesting[0])];
+            uint64_t v =
+                interesting[unit_rand(seed) % (sizeof interesting / sizeof interesting[0])];
             memcpy(buf + at, &v, 8);
             break;
         }
         default: { /* an interesting 32/16-bit value at a 2-aligned position */
             uint64_t at = (unit_rand(seed) % (size / 2 - 1)) * 2;
-            uint32_t v = (uint32_t)interesting[unit_rand(seed) % (sizeof interesting / sizeof interesting[0])];
+            uint32_t v = (uint32_t)
+                interesting[unit_rand(seed) % (sizeof interesting / sizeof interesting[0])];
             memcpy(buf + at, &v, (unit_rand(seed) & 1) ? 2 : (at + 4 <= size ? 4 : 2));
             break;
         }
@@ -780,7 +817,8 @@ static void test_mutation_fuzz(void **state) {
             image_map im;
             image_alloc(&im, info.image_size);
             glint_status ls = glint_elf_load(&info, g.data, size, im.data, im.size, 0x1000, &err);
-            if (ls != GLINT_OK) fail_msg("iteration %u: parse OK but load failed: %s", iter, err.message);
+            if (ls != GLINT_OK)
+                fail_msg("iteration %u: parse OK but load failed: %s", iter, err.message);
             image_free(&im);
         } else {
             if (st != GLINT_E_ELF && st != GLINT_E_ABI_MISMATCH)
@@ -848,8 +886,8 @@ static void test_real_guests(void **state) {
                          GLINT_OK);
         image_free(&im);
         guarded_free(&g);
-        print_message("%s: %u segments, image 0x%llx, entry 0x%llx, %llu relocations\n",
-                      e->d_name, info.segment_count, (unsigned long long)info.image_size,
+        print_message("%s: %u segments, image 0x%llx, entry 0x%llx, %llu relocations\n", e->d_name,
+                      info.segment_count, (unsigned long long)info.image_size,
                       (unsigned long long)info.entry, (unsigned long long)info.rela_count);
         checked++;
     }
@@ -863,18 +901,12 @@ static void test_real_guests(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_parse),
-        cmocka_unit_test(test_valid_load),
-        cmocka_unit_test(test_valid_variants),
-        cmocka_unit_test(test_truncated_every_length),
-        cmocka_unit_test(test_bad_header),
-        cmocka_unit_test(test_bad_load_segments),
-        cmocka_unit_test(test_forbidden_segments),
-        cmocka_unit_test(test_bad_dynamic),
-        cmocka_unit_test(test_bad_relocations),
-        cmocka_unit_test(test_bad_note),
-        cmocka_unit_test(test_bad_entry),
-        cmocka_unit_test(test_mutation_fuzz),
+        cmocka_unit_test(test_valid_parse),        cmocka_unit_test(test_valid_load),
+        cmocka_unit_test(test_valid_variants),     cmocka_unit_test(test_truncated_every_length),
+        cmocka_unit_test(test_bad_header),         cmocka_unit_test(test_bad_load_segments),
+        cmocka_unit_test(test_forbidden_segments), cmocka_unit_test(test_bad_dynamic),
+        cmocka_unit_test(test_bad_relocations),    cmocka_unit_test(test_bad_note),
+        cmocka_unit_test(test_bad_entry),          cmocka_unit_test(test_mutation_fuzz),
         cmocka_unit_test(test_real_guests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,7 +92,7 @@ static void test_span_outside(void **state) {
         {UINT64_MAX, 2},
         {UINT64_MAX - 7, 16},
         {SNAP_GPA, UINT64_MAX},
-        {SNAP_GPA + 8, UINT64_MAX - 7}, /* gpa + len wraps to SNAP_GPA */
+        {SNAP_GPA + 8, UINT64_MAX - 7},             /* gpa + len wraps to SNAP_GPA */
         {SCR_GPA, UINT64_MAX - SCR_GPA + 1 + 0x10}, /* wraps to 0x10 */
         {SCR_GPA + 1, UINT64_MAX},
     };

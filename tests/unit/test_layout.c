@@ -31,9 +31,9 @@
 #define DEFAULT_SNAPSHOT_SIZE (0x25000 + DEFAULT_PT_SIZE)
 #define DEFAULT_TOTAL (DEFAULT_SNAPSHOT_SIZE + 288 * KiB)
 
-#define assert_contains(hay, needle)                                                   \
-    do {                                                                               \
-        if (strstr((hay), (needle)) == NULL) fail_msg("\"%s\" lacks \"%s\"", (hay), (needle)); \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (strstr((hay), (needle)) == NULL) fail_msg("\"%s\" lacks \"%s\"", (hay), (needle));     \
     } while (0)
 
 static glint_layout_params defaults(void) {
@@ -64,7 +64,8 @@ static void check_invariants(const glint_layout_params *p, const glint_layout_in
     assert_true(l->heap_size >= p->heap_size && l->heap_size - p->heap_size < PAGE);
     assert_int_equal(l->heap_size % PAGE, 0);
     assert_int_equal(l->init_data_gpa, l->heap_gpa + l->heap_size);
-    assert_true(l->init_data_size >= p->init_data_size && l->init_data_size - p->init_data_size < PAGE);
+    assert_true(l->init_data_size >= p->init_data_size &&
+                l->init_data_size - p->init_data_size < PAGE);
     assert_int_equal(l->page_tables_gpa, l->init_data_gpa + l->init_data_size);
     assert_int_equal(l->page_tables_size % PAGE, 0);
     assert_int_equal(l->snapshot_size, l->page_tables_gpa + l->page_tables_size - 0x1000);
@@ -123,8 +124,8 @@ static void test_default_layout_exact(void **state) {
     assert_int_equal(l.input_size, 16 * KiB);
     assert_int_equal(l.output_gpa, 0xffffbc000ull);
     assert_int_equal(l.output_size, 16 * KiB);
-    assert_int_equal(l.stack_gpa, 0xffffc1000ull); /* guard at 0xffffc0000 */
-    assert_int_equal(l.stack_size, 228 * KiB);     /* 288 - 16 - 16 - 4 - 4 - 16 - 4 */
+    assert_int_equal(l.stack_gpa, 0xffffc1000ull);           /* guard at 0xffffc0000 */
+    assert_int_equal(l.stack_size, 228 * KiB);               /* 288 - 16 - 16 - 4 - 4 - 16 - 4 */
     assert_int_equal(l.exception_stack_gpa, 0xfffffb000ull); /* guard at 0xfffffa000 */
     assert_int_equal(l.exception_stack_size, 16 * KiB);
     assert_int_equal(l.metadata_gpa, 0xffffff000ull);
@@ -352,7 +353,7 @@ static void test_page_table_pages(void **state) {
     assert_int_equal(ptp(2 * MiB - PAGE, 2 * PAGE), 5);
     assert_int_equal(ptp(2 * MiB, 2 * MiB), 4);
     assert_int_equal(ptp(0, 4 * MiB + PAGE), 6);
-    assert_int_equal(ptp(1 * GiB - PAGE, 2 * PAGE), 6);  /* 2 PDs, 2 PTs */
+    assert_int_equal(ptp(1 * GiB - PAGE, 2 * PAGE), 6); /* 2 PDs, 2 PTs */
     assert_int_equal(ptp(0, 1 * GiB), 1 + 1 + 1 + 512);
     assert_int_equal(ptp(0, 1 * GiB + PAGE), 1 + 1 + 2 + 513);
     assert_int_equal(ptp(512 * GiB - PAGE, 2 * PAGE), 7); /* 2 PDPTs, 2 PDs, 2 PTs */
@@ -376,12 +377,9 @@ static void test_page_table_pages(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_layout_exact),
-        cmocka_unit_test(test_layout_rounding),
-        cmocka_unit_test(test_scratch_minimum),
-        cmocka_unit_test(test_size_limits),
-        cmocka_unit_test(test_limits_accept_boundaries),
-        cmocka_unit_test(test_snapshot_sum_limits),
+        cmocka_unit_test(test_default_layout_exact),     cmocka_unit_test(test_layout_rounding),
+        cmocka_unit_test(test_scratch_minimum),          cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_limits_accept_boundaries), cmocka_unit_test(test_snapshot_sum_limits),
         cmocka_unit_test(test_page_table_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,9 +31,9 @@
 #endif
 #define POOL ((uint64_t)GLINT_MAPPING_PT_POOL_PAGES)
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (strstr((hay), (needle)) == NULL) fail_msg("\"%s\" lacks \"%s\"", (hay), (needle)); \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (strstr((hay), (needle)) == NULL) fail_msg("\"%s\" lacks \"%s\"", (hay), (needle));     \
     } while (0)
 
 /* The page-table area: host buffer standing for guest-physical [gpa, gpa+size). */
@@ -87,7 +87,8 @@ static uint64_t walk_ex(const pt_area *a, uint64_t va, bool *large) {
     }
     assert_int_equal(leaf & GLINT_PTE_ADDR_MASK, va & ~(PAGE - 1)); /* identity */
     /* No bits other than P, W, NX (no U/S, PWT, PCD, PAT...). */
-    assert_int_equal(leaf & ~(GLINT_PTE_ADDR_MASK | GLINT_PTE_PRESENT | GLINT_PTE_WRITE | GLINT_PTE_NX), 0);
+    assert_int_equal(
+        leaf & ~(GLINT_PTE_ADDR_MASK | GLINT_PTE_PRESENT | GLINT_PTE_WRITE | GLINT_PTE_NX), 0);
     return leaf;
 }
 
@@ -140,13 +141,13 @@ static void test_map_and_walk(void **state) {
         uint64_t gpa, size;
         uint32_t perms;
     } const regions[] = {
-        {0x1000, 0x2000, RX},              /* text */
-        {0x3000, 0x1000, RO},              /* rodata */
-        {0x4000, 0x2000, RW},              /* data; 0x6000 left as a guard */
-        {0x7000, 0x1000, GLINT_PERM_EXEC}, /* exec without read: READ implied */
+        {0x1000, 0x2000, RX},               /* text */
+        {0x3000, 0x1000, RO},               /* rodata */
+        {0x4000, 0x2000, RW},               /* data; 0x6000 left as a guard */
+        {0x7000, 0x1000, GLINT_PERM_EXEC},  /* exec without read: READ implied */
         {2 * MiB - 2 * PAGE, 4 * PAGE, RW}, /* crosses a 2 MiB boundary */
-        {TOP - 5 * PAGE, 2 * PAGE, RW},    /* stack; guard page below and above */
-        {TOP - 2 * PAGE, 2 * PAGE, RW},    /* ends at the 36-bit top */
+        {TOP - 5 * PAGE, 2 * PAGE, RW},     /* stack; guard page below and above */
+        {TOP - 2 * PAGE, 2 * PAGE, RW},     /* ends at the 36-bit top */
     };
     for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++)
         assert_int_equal(glint_pt_map(&b, regions[i].gpa, regions[i].size, regions[i].perms, &err),
@@ -154,8 +155,8 @@ static void test_map_and_walk(void **state) {
     /* Exactly the tables the layout code predicts: PML4, PDPT, PDs for GiB 0
      * and 63, PTs for 2 MiB blocks 0, 1 and the last one. */
     assert_int_equal(b.used, 7 * PAGE);
-    const uint64_t ranges[][2] = {{0x1000, 0x7000}, {2 * MiB - 2 * PAGE, 4 * PAGE},
-                                  {TOP - 5 * PAGE, 5 * PAGE}};
+    const uint64_t ranges[][2] = {
+        {0x1000, 0x7000}, {2 * MiB - 2 * PAGE, 4 * PAGE}, {TOP - 5 * PAGE, 5 * PAGE}};
     assert_int_equal(b.used / PAGE, glint_page_table_pages(ranges, 3));
 
     expect_page(&a, 0, 0); /* NULL page */
@@ -289,7 +290,7 @@ static void test_bad_ranges(void **state) {
         {0x1000, PAGE + 1},
         {0x1000, 0x800},
         {0x1800, 0x800},
-        {TOP - PAGE, 2 * PAGE},       /* past the 36-bit space */
+        {TOP - PAGE, 2 * PAGE}, /* past the 36-bit space */
         {TOP, PAGE},
         {UINT64_MAX & ~(PAGE - 1), 2 * PAGE}, /* wraps */
         {PAGE, UINT64_MAX & ~(PAGE - 1)},     /* wraps */
@@ -299,7 +300,8 @@ static void test_bad_ranges(void **state) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&err, 0, sizeof err);
-        assert_int_equal(glint_pt_map(&b, bad[i][0], bad[i][1], RW, &err), GLINT_E_INVALID_ARGUMENT);
+        assert_int_equal(glint_pt_map(&b, bad[i][0], bad[i][1], RW, &err),
+                         GLINT_E_INVALID_ARGUMENT);
         assert_int_equal(err.code, GLINT_E_INVALID_ARGUMENT);
         assert_contains(err.message, "range");
     }
@@ -410,11 +412,11 @@ static void test_corrupt_tables(void **state) {
     (void)state;
     const uint64_t area_gpa = 0x100000;
     const uint64_t bad_targets[] = {
-        area_gpa,                 /* the PML4 itself */
-        area_gpa + 4 * PAGE,      /* inside the area but not handed out */
-        area_gpa + 7 * PAGE,      /* last page of the area, not handed out */
-        area_gpa + 8 * PAGE,      /* just past the area */
-        0x1000,                   /* below the area */
+        area_gpa,            /* the PML4 itself */
+        area_gpa + 4 * PAGE, /* inside the area but not handed out */
+        area_gpa + 7 * PAGE, /* last page of the area, not handed out */
+        area_gpa + 8 * PAGE, /* just past the area */
+        0x1000,              /* below the area */
         GLINT_PTE_ADDR_MASK & ~(PAGE - 1),
     };
     for (size_t i = 0; i < sizeof bad_targets / sizeof bad_targets[0]; i++) {
@@ -452,7 +454,8 @@ static void test_corrupt_tables(void **state) {
         memset(a.g.data + b.used, 0xff, a.size - b.used);
         assert_int_equal(glint_pt_map(&b, 1 * GiB, PAGE, RO, &err), GLINT_OK);
         expect_page(&a, 1 * GiB, RO);
-        for (uint64_t va = 1 * GiB + PAGE; va < 1 * GiB + 4 * MiB; va += PAGE) expect_page(&a, va, 0);
+        for (uint64_t va = 1 * GiB + PAGE; va < 1 * GiB + 4 * MiB; va += PAGE)
+            expect_page(&a, va, 0);
         expect_page(&a, 2 * GiB, 0);
         guarded_free(&a.g);
     }
@@ -463,19 +466,17 @@ static void test_corrupt_tables(void **state) {
     glint_error err;
     area_init(&a, area_gpa, 8, &b);
     assert_int_equal(glint_pt_map(&b, 0, PAGE, RW, &err), GLINT_OK);
-    put_entry(&a, PAGE, 0, (area_gpa + 2 * PAGE) | GLINT_PTE_PRESENT | GLINT_PTE_WRITE | GLINT_PTE_LARGE);
+    put_entry(&a, PAGE, 0,
+              (area_gpa + 2 * PAGE) | GLINT_PTE_PRESENT | GLINT_PTE_WRITE | GLINT_PTE_LARGE);
     assert_int_equal(glint_pt_map(&b, PAGE, PAGE, RW, &err), GLINT_E_MAPPING);
     guarded_free(&a.g);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_and_walk),
-        cmocka_unit_test(test_layout_regions_fit),
-        cmocka_unit_test(test_area_full),
-        cmocka_unit_test(test_bad_ranges),
-        cmocka_unit_test(test_large_pages),
-        cmocka_unit_test(test_unmap),
+        cmocka_unit_test(test_map_and_walk),   cmocka_unit_test(test_layout_regions_fit),
+        cmocka_unit_test(test_area_full),      cmocka_unit_test(test_bad_ranges),
+        cmocka_unit_test(test_large_pages),    cmocka_unit_test(test_unmap),
         cmocka_unit_test(test_corrupt_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

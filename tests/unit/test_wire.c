@@ -208,7 +208,9 @@ static void assert_all_truncations_rejected(const uint8_t *msg, uint64_t len) {
     assert_non_null(copy);
     assert_true(decode_guarded(msg, len));
     for (uint64_t n = 0; n < len; n++) {
-        if (decode_guarded(msg, n)) fail_msg("prefix of %llu/%llu bytes accepted", (unsigned long long)n, (unsigned long long)len);
+        if (decode_guarded(msg, n))
+            fail_msg("prefix of %llu/%llu bytes accepted", (unsigned long long)n,
+                     (unsigned long long)len);
         if (n >= GLINT_MSG_HEADER_SIZE) {
             memcpy(copy, msg, n);
             uint32_t body = (uint32_t)(n - GLINT_MSG_HEADER_SIZE);
@@ -381,12 +383,30 @@ static void test_call_golden_bytes(void **state) {
     glint_writer_init(&w, buf, sizeof buf);
     glint_value args[2] = {glint_u32(0x01020304u), glint_bool(true)};
     uint64_t len = glint_encode_call(&w, "ab", GLINT_TYPE_STRING, args, 2);
-    static const uint8_t want[] = {
-        GLINT_MSG_CALL, GLINT_WIRE_VERSION, 0, 0, 16, 0, 0, 0, /* header, body 16 */
-        2, 0, 0, 0, 'a', 'b', 0,                                /* name */
-        GLINT_TYPE_STRING, 2,                                   /* ret, argc */
-        GLINT_TYPE_U32, 4, 3, 2, 1,                             /* u32 LE */
-        GLINT_TYPE_BOOL, 1};
+    static const uint8_t want[] = {GLINT_MSG_CALL,
+                                   GLINT_WIRE_VERSION,
+                                   0,
+                                   0,
+                                   16,
+                                   0,
+                                   0,
+                                   0, /* header, body 16 */
+                                   2,
+                                   0,
+                                   0,
+                                   0,
+                                   'a',
+                                   'b',
+                                   0, /* name */
+                                   GLINT_TYPE_STRING,
+                                   2, /* ret, argc */
+                                   GLINT_TYPE_U32,
+                                   4,
+                                   3,
+                                   2,
+                                   1, /* u32 LE */
+                                   GLINT_TYPE_BOOL,
+                                   1};
     assert_int_equal(len, sizeof want);
     assert_memory_equal(buf, want, sizeof want);
 }
@@ -557,8 +577,8 @@ static void test_stack_full(void **state) {
 static void test_stack_corrupted_top(void **state) {
     (void)state;
     const uint64_t cap = 256;
-    const uint64_t bad[] = {0, 1, 4, 7, 12, 13, 20, cap + 8, cap + 16, 1ull << 32,
-                            UINT64_MAX - 7, UINT64_MAX};
+    const uint64_t bad[] = {
+        0, 1, 4, 7, 12, 13, 20, cap + 8, cap + 16, 1ull << 32, UINT64_MAX - 7, UINT64_MAX};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         guarded_buf g;
         assert_int_equal(guarded_alloc(&g, cap), 0);
@@ -600,7 +620,8 @@ static void test_stack_corrupted_back_pointer(void **state) {
     (void)state;
     const uint64_t cap = 128;
     const uint64_t top = 48; /* one 32-byte message at 8, back-pointer at 40 */
-    const uint64_t bad[] = {top, top - 4, top + 8, cap, 0, 4, 7, 12, 33, UINT64_MAX - 7, UINT64_MAX};
+    const uint64_t bad[] = {top, top - 4, top + 8,        cap,       0, 4, 7,
+                            12,  33,      UINT64_MAX - 7, UINT64_MAX};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         guarded_buf g;
         assert_int_equal(guarded_alloc(&g, cap), 0);
@@ -642,8 +663,8 @@ static void test_truncation_every_length(void **state) {
     glint_writer w;
     uint64_t len;
 
-    glint_value args[6] = {glint_i32(-7),       glint_str("text"),   glint_bytes("\0\1\2", 3),
-                           glint_f64(2.5),      glint_bool(true),    glint_u64(1)};
+    glint_value args[6] = {glint_i32(-7),  glint_str("text"), glint_bytes("\0\1\2", 3),
+                           glint_f64(2.5), glint_bool(true),  glint_u64(1)};
     glint_writer_init(&w, buf, sizeof buf);
     len = glint_encode_call(&w, "fn", GLINT_TYPE_BYTES, args, 6);
     assert_true(len > 0);
@@ -1173,8 +1194,9 @@ static void test_encoder_overflow_boundary(void **state) {
         for (uint64_t cap = len; cap-- > 0;) {
             assert_int_equal(guarded_alloc(&g, cap), 0);
             glint_writer_init(&w, g.data, cap);
-            if (fns[i](&w) != 0) fail_msg("encoder %zu: capacity %llu of %llu accepted", i,
-                                          (unsigned long long)cap, (unsigned long long)len);
+            if (fns[i](&w) != 0)
+                fail_msg("encoder %zu: capacity %llu of %llu accepted", i, (unsigned long long)cap,
+                         (unsigned long long)len);
             assert_true(w.overflow);
             assert_true(w.pos <= cap);
             guarded_free(&g);
@@ -1433,8 +1455,8 @@ static void test_type_names(void **state) {
         assert_false(glint_type_valid_param(bad[i]));
         assert_false(glint_type_valid_return(bad[i]));
     }
-    const char *bad_names[] = {"", "invalid", "I32", "i3", "i322", "int", " i32", "i32 ",
-                               "strin", "strings", "bytes\n", "voidx"};
+    const char *bad_names[] = {"",     "invalid", "I32",   "i3",      "i322",    "int",
+                               " i32", "i32 ",    "strin", "strings", "bytes\n", "voidx"};
     for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++)
         assert_int_equal(glint_type_parse(bad_names[i]), -1);
     assert_int_equal(glint_type_parse(NULL), -1);
@@ -1445,7 +1467,8 @@ static void test_status_names(void **state) {
     assert_string_equal(glint_status_name(GLINT_OK), "GLINT_OK");
     assert_string_equal(glint_status_describe(GLINT_OK), "success");
     assert_string_equal(glint_status_name(GLINT_E_ELF), "GLINT_E_ELF");
-    assert_string_equal(glint_status_describe(GLINT_E_ELF), "malformed or unsupported guest binary");
+    assert_string_equal(glint_status_describe(GLINT_E_ELF),
+                        "malformed or unsupported guest binary");
     assert_string_equal(glint_status_name(GLINT_E_TOO_SMALL), "GLINT_E_TOO_SMALL");
     assert_string_equal(glint_status_name(GLINT_E_GUEST_FAULT), "GLINT_E_GUEST_FAULT");
     assert_string_equal(glint_status_name(GLINT_E_MAPPING), "GLINT_E_MAPPING");
@@ -1457,8 +1480,9 @@ static void test_status_names(void **state) {
     }
     /* Every code in glint/status.h has a distinct name starting GLINT_ and a
      * description; nothing else has one. */
-    static const int known[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 20, 21, 22, 23, 24,
-                                25, 26, 27, 28, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 60, 61, 62};
+    static const int known[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                12, 20, 21, 22, 23, 24, 25, 26, 27, 28, 40, 41,
+                                42, 43, 44, 45, 46, 47, 48, 49, 60, 61, 62};
     const size_t nk = sizeof known / sizeof known[0];
     size_t k = 0;
     for (int code = -10; code < 300; code++) {

@@ -18,7 +18,7 @@
 typedef struct guarded_buf {
     uint8_t *data; /* len usable bytes, followed immediately by a PROT_NONE page */
     size_t len;
-    void *map;     /* the whole mapping */
+    void *map; /* the whole mapping */
     size_t map_len;
 } guarded_buf;
 

@@ -19,7 +19,7 @@
 #define GLINT_ABI_VERSION 1u
 
 /* ---- ELF note identifying a Glint guest and its ABI version ------------ */
-#define GLINT_NOTE_NAME "Glint"   /* n_namesz = 6 (with NUL) */
+#define GLINT_NOTE_NAME "Glint" /* n_namesz = 6 (with NUL) */
 #define GLINT_NOTE_TYPE_ABI 0x474c4e01u
 /* Descriptor: struct glint_abi_note. */
 struct glint_abi_note {
@@ -60,8 +60,8 @@ struct glint_abi_note {
 #define GLINT_FILE_MAPPING_LABEL_SIZE 64u /* label bytes incl. NUL terminator */
 
 typedef struct glint_file_mapping_info {
-    uint64_t guest_addr; /* page aligned guest-physical == guest-virtual */
-    uint64_t size;       /* bytes, page aligned */
+    uint64_t guest_addr;                       /* page aligned guest-physical == guest-virtual */
+    uint64_t size;                             /* bytes, page aligned */
     char label[GLINT_FILE_MAPPING_LABEL_SIZE]; /* NUL terminated */
 } glint_file_mapping_info;
 

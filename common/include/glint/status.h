@@ -31,8 +31,8 @@ typedef enum glint_status {
     GLINT_E_ARGS_TOO_BIG = 27,        /* arguments do not fit the input buffer */
     GLINT_E_OUT_OF_MEMORY = 28,       /* guest heap exhausted (reported by guest) */
     /* Run failures: the sandbox is poisoned. */
-    GLINT_E_GUEST_ABORT = 40,   /* guest called abort/_exit/panic */
-    GLINT_E_GUEST_FAULT = 41,   /* CPU exception in the guest (vector, RIP, CR2) */
+    GLINT_E_GUEST_ABORT = 40, /* guest called abort/_exit/panic */
+    GLINT_E_GUEST_FAULT = 41, /* CPU exception in the guest (vector, RIP, CR2) */
     GLINT_E_STACK_OVERFLOW = 42,
     GLINT_E_MEMORY_ACCESS = 43, /* access to unmapped guest-physical memory */
     GLINT_E_UNKNOWN_PORT = 44,  /* port I/O outside the protocol */

@@ -99,14 +99,45 @@ typedef struct glint_value {
 } glint_value;
 
 /* Constructors. glint_str computes the length with a bounded scan. */
-static inline glint_value glint_void(void) { glint_value v = {GLINT_TYPE_VOID, {0}}; return v; }
-static inline glint_value glint_i32(int32_t x) { glint_value v = {GLINT_TYPE_I32, {0}}; v.as.i32 = x; return v; }
-static inline glint_value glint_u32(uint32_t x) { glint_value v = {GLINT_TYPE_U32, {0}}; v.as.u32 = x; return v; }
-static inline glint_value glint_i64(int64_t x) { glint_value v = {GLINT_TYPE_I64, {0}}; v.as.i64 = x; return v; }
-static inline glint_value glint_u64(uint64_t x) { glint_value v = {GLINT_TYPE_U64, {0}}; v.as.u64 = x; return v; }
-static inline glint_value glint_f32(float x) { glint_value v = {GLINT_TYPE_F32, {0}}; v.as.f32 = x; return v; }
-static inline glint_value glint_f64(double x) { glint_value v = {GLINT_TYPE_F64, {0}}; v.as.f64 = x; return v; }
-static inline glint_value glint_bool(bool x) { glint_value v = {GLINT_TYPE_BOOL, {0}}; v.as.b = x; return v; }
+static inline glint_value glint_void(void) {
+    glint_value v = {GLINT_TYPE_VOID, {0}};
+    return v;
+}
+static inline glint_value glint_i32(int32_t x) {
+    glint_value v = {GLINT_TYPE_I32, {0}};
+    v.as.i32 = x;
+    return v;
+}
+static inline glint_value glint_u32(uint32_t x) {
+    glint_value v = {GLINT_TYPE_U32, {0}};
+    v.as.u32 = x;
+    return v;
+}
+static inline glint_value glint_i64(int64_t x) {
+    glint_value v = {GLINT_TYPE_I64, {0}};
+    v.as.i64 = x;
+    return v;
+}
+static inline glint_value glint_u64(uint64_t x) {
+    glint_value v = {GLINT_TYPE_U64, {0}};
+    v.as.u64 = x;
+    return v;
+}
+static inline glint_value glint_f32(float x) {
+    glint_value v = {GLINT_TYPE_F32, {0}};
+    v.as.f32 = x;
+    return v;
+}
+static inline glint_value glint_f64(double x) {
+    glint_value v = {GLINT_TYPE_F64, {0}};
+    v.as.f64 = x;
+    return v;
+}
+static inline glint_value glint_bool(bool x) {
+    glint_value v = {GLINT_TYPE_BOOL, {0}};
+    v.as.b = x;
+    return v;
+}
 static inline glint_value glint_bytes(const void *p, uint32_t n) {
     glint_value v = {GLINT_TYPE_BYTES, {0}};
     v.as.bytes.ptr = p;

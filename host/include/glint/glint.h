@@ -43,14 +43,14 @@ typedef struct glint_host_call glint_host_call;
 /* Details of the last failure. */
 typedef struct glint_error {
     glint_status code;
-    int sys_errno;  /* errno of the failing system call, 0 if none */
-    bool has_fault; /* the fields below are meaningful */
-    uint32_t vector;      /* CPU exception vector (GLINT_E_GUEST_FAULT, STACK_OVERFLOW) */
-    uint64_t error_code;  /* CPU exception error code */
-    uint64_t rip;         /* guest RIP of the fault / access */
-    uint64_t cr2;         /* page-fault address */
-    uint64_t gpa;         /* guest-physical address (GLINT_E_MEMORY_ACCESS) */
-    int32_t guest_code;   /* abort code (GLINT_E_GUEST_ABORT) or guest error code */
+    int sys_errno;       /* errno of the failing system call, 0 if none */
+    bool has_fault;      /* the fields below are meaningful */
+    uint32_t vector;     /* CPU exception vector (GLINT_E_GUEST_FAULT, STACK_OVERFLOW) */
+    uint64_t error_code; /* CPU exception error code */
+    uint64_t rip;        /* guest RIP of the fault / access */
+    uint64_t cr2;        /* page-fault address */
+    uint64_t gpa;        /* guest-physical address (GLINT_E_MEMORY_ACCESS) */
+    int32_t guest_code;  /* abort code (GLINT_E_GUEST_ABORT) or guest error code */
     char message[GLINT_ERROR_MESSAGE_SIZE];
 } glint_error;
 
@@ -73,14 +73,14 @@ typedef struct glint_config {
     uint64_t scratch_size; /* scratch region (buffers, stack); default 288 KiB */
     const void *init_data; /* optional blob copied into guest memory */
     uint64_t init_data_size;
-    uint32_t init_data_perms;    /* GLINT_PERM_*; default READ */
-    glint_log_level log_level;   /* default GLINT_LOG_INFO */
-    uint64_t memory_cap;         /* max total guest memory; default 16 GiB */
-    uint64_t call_deadline_ns;   /* per-call deadline, 0 = none */
-    int cancel_signal;           /* signal used to interrupt the vCPU; 0 = SIGRTMIN+3 */
-    glint_log_fn log_fn;         /* NULL: records dropped */
-    glint_print_fn print_fn;     /* NULL: output dropped */
-    void *callback_user;         /* passed to log_fn and print_fn */
+    uint32_t init_data_perms;  /* GLINT_PERM_*; default READ */
+    glint_log_level log_level; /* default GLINT_LOG_INFO */
+    uint64_t memory_cap;       /* max total guest memory; default 16 GiB */
+    uint64_t call_deadline_ns; /* per-call deadline, 0 = none */
+    int cancel_signal;         /* signal used to interrupt the vCPU; 0 = SIGRTMIN+3 */
+    glint_log_fn log_fn;       /* NULL: records dropped */
+    glint_print_fn print_fn;   /* NULL: output dropped */
+    void *callback_user;       /* passed to log_fn and print_fn */
 } glint_config;
 
 /* Fills cfg with the defaults. */
@@ -179,17 +179,17 @@ void glint_sandbox_layout(const glint_sandbox *sb, glint_layout_info *out);
 
 /* Counters, cumulative since creation unless noted.  Cheap, always on. */
 typedef struct glint_counters {
-    uint64_t vm_runs;            /* KVM_RUN ioctls */
-    uint64_t exits_io;           /* port I/O exits */
-    uint64_t exits_mmio;         /* unmapped-memory exits */
+    uint64_t vm_runs;    /* KVM_RUN ioctls */
+    uint64_t exits_io;   /* port I/O exits */
+    uint64_t exits_mmio; /* unmapped-memory exits */
     uint64_t exits_hlt;
     uint64_t exits_other;
-    uint64_t exits_interrupted;  /* KVM_RUN returned EINTR (signal) */
-    uint64_t ioctls_other;       /* every other KVM ioctl */
-    uint64_t syscalls_other;     /* mmap/munmap/madvise/mprotect/timer syscalls */
-    uint64_t host_allocations;   /* malloc/calloc/realloc by the library */
-    uint64_t host_calls;         /* guest -> host function calls */
-    uint64_t guest_calls;        /* completed glint_sandbox_call()s */
+    uint64_t exits_interrupted; /* KVM_RUN returned EINTR (signal) */
+    uint64_t ioctls_other;      /* every other KVM ioctl */
+    uint64_t syscalls_other;    /* mmap/munmap/madvise/mprotect/timer syscalls */
+    uint64_t host_allocations;  /* malloc/calloc/realloc by the library */
+    uint64_t host_calls;        /* guest -> host function calls */
+    uint64_t guest_calls;       /* completed glint_sandbox_call()s */
     uint64_t restores;
     uint64_t last_restore_pages_reset;
     uint64_t last_restore_bytes_copied;
@@ -208,9 +208,9 @@ void glint_sandbox_counters(const glint_sandbox *sb, glint_counters *out);
 #define GLINT_MAP_READ_WRITE 0x3u    /* host memory only: guest writes reach it */
 
 typedef struct glint_mapping_options {
-    uint32_t mode;       /* GLINT_MAP_*; 0 means GLINT_MAP_READ_ONLY */
-    const char *label;   /* NULL: the file's name (files) or "memory" */
-    size_t label_len;    /* 0: strlen(label); at most 63, no NUL inside */
+    uint32_t mode;     /* GLINT_MAP_*; 0 means GLINT_MAP_READ_ONLY */
+    const char *label; /* NULL: the file's name (files) or "memory" */
+    size_t label_len;  /* 0: strlen(label); at most 63, no NUL inside */
 } glint_mapping_options;
 
 /* Maps the file at path at page-aligned guest-physical gpa.  The file is
