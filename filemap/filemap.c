@@ -167,6 +167,7 @@ static glint_status install(glint_sandbox *sb, glint_mapping *m) {
     sb->pt_used = b.used;
     sb->mappings[sb->mapping_count++] = *m;
     publish_table(sb);
+    GLINT_TRACE_MAP(sb, m->gpa, m->size, m->mode, m->label);
     return GLINT_OK;
 }
 
@@ -262,6 +263,7 @@ glint_status glint_sandbox_unmap(glint_sandbox *sb, uint64_t gpa) {
         /* A corrupt page table only means the guest already lost the
          * mapping's entries; the slot is gone either way. */
         glint_pt_unmap(&b, m->gpa, m->size, NULL);
+        GLINT_TRACE_UNMAP(sb, m->gpa, m->size);
         release_host_side(m);
         memmove(m, m + 1, (sb->mapping_count - i - 1u) * sizeof *m);
         sb->mapping_count--;

@@ -9,6 +9,7 @@ set -euo pipefail
 packages=(
     cmake gcc make nasm lld clang libclang-rt-14-dev # host build, guest toolchain
     newlib-source                                    # guest libc, built from source
+    systemtap-sdt-dev                                # <sys/sdt.h>: USDT probes in libglint
     libcmocka-dev duktape-dev pkg-config file         # tests, examples
     qemu-system-x86 busybox-static cpio xz-utils zstd # the KVM test harness (tests/harness)
     "$@"

@@ -4,6 +4,9 @@
 #     -DCMAKE_TOOLCHAIN_FILE=<glint>/toolchain/glint-guest-toolchain.cmake \
 #     -DGLINT_SDK_DIR=<glint build tree, or <prefix>/lib/glint/guest-sdk of an install>
 #
+# The installed copy (<prefix>/lib/glint/guest-sdk/toolchain/) finds its SDK
+# by itself: -DCMAKE_TOOLCHAIN_FILE is then all a guest project needs.
+#
 # Then add_executable(myguest main.c) links myguest.elf, a static PIE guest
 # (ld.lld + guest.ld + the guest runtime + libc + libm + libgcc), and checks it
 # with check-guest-elf.sh.  C, GNU assembler (.S) and NASM (enable ASM_NASM)
@@ -23,6 +26,11 @@
 
 if(NOT GLINT_SDK_DIR AND DEFINED ENV{GLINT_SDK_DIR})
   set(GLINT_SDK_DIR "$ENV{GLINT_SDK_DIR}")
+endif()
+# The installed copy of this file lives in <guest-sdk>/toolchain/, next to
+# the SDK it belongs to, so it needs no GLINT_SDK_DIR.
+if(NOT GLINT_SDK_DIR AND EXISTS "${CMAKE_CURRENT_LIST_DIR}/../glint-sdk.cmake")
+  get_filename_component(GLINT_SDK_DIR "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 endif()
 if(NOT GLINT_SDK_DIR)
   message(FATAL_ERROR "glint-guest-toolchain.cmake: set GLINT_SDK_DIR to a Glint build tree "

@@ -278,23 +278,7 @@ static void run_call(const glint_call_view *call) {
                f->name, size, glint_type_name((int)result.type), (unsigned long long)w.cap);
 }
 
-/* The host edits the page tables when it maps or unmaps between calls and
- * bumps mappings_generation; reloading CR3 drops any stale translation of an
- * unmapped range before guest code can use it. */
-static uint64_t seen_mappings_generation;
-
-static void sync_mappings(void) {
-    const volatile glint_peb *peb = glint_get_peb();
-    uint64_t generation = peb->mappings_generation;
-    if (generation == seen_mappings_generation) return;
-    seen_mappings_generation = generation;
-    uint64_t cr3;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-    __asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
-}
-
 void glint_rt_dispatch(void) {
-    sync_mappings();
     call_error_message_set = false;
     call_error_message_len = 0;
     call_error_message[0] = '\0';

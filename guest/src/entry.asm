@@ -1,6 +1,6 @@
 ; entry.asm - guest entry point and dispatch loop.
 ;
-; Entry contract (glint/abi.h): 64-bit long mode, CPL 0, interrupts off,
+; Entry contract (glint/abi.h): 64-bit long mode, CPL 3 (IOPL 3), interrupts off,
 ;   RDI = guest address of the PEB, RSI = GLINT_ABI_VERSION,
 ;   RSP = peb->stack_top (16-byte aligned).
 ;

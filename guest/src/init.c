@@ -2,10 +2,11 @@
  * init.c - runtime initialisation, the ABI note and the sandbox accessors.
  *
  * entry.asm calls glint_rt_init once with the host's RDI (PEB) and RSI (ABI
- * version).  Order matters: descriptor tables first, so that any fault from
- * then on is reported instead of triple-faulting; then the checks that may
- * abort (which needs the output buffer), the heap, C constructors, the
- * guest's glint_main, and finally the function table.
+ * version).  Order matters: FPU state first, then the checks that may abort
+ * (which needs the output buffer), the heap, C constructors, the guest's
+ * glint_main, and finally the function table.  Faults at any point are the
+ * host's to report (its exception stubs are in place before the first
+ * instruction).
  */
 #include "runtime.h"
 
@@ -60,13 +61,12 @@ static void copy_layout(const glint_peb *peb) {
     glint_rt_layout.init_data_size = peb->init_data.size;
     glint_rt_layout.heap_start = peb->heap.ptr;
     glint_rt_layout.heap_size = peb->heap.size;
-    glint_rt_layout.metadata = (glint_metadata *)(uintptr_t)peb->metadata;
     glint_rt_call_stack_top = peb->stack_top;
 }
 
 void glint_rt_init(const glint_peb *peb, uint64_t abi_version) {
     copy_layout(peb);
-    glint_rt_cpu_init(peb->exception_stack_top);
+    glint_rt_cpu_init();
 
     if (abi_version != GLINT_ABI_VERSION || peb->abi_version != GLINT_ABI_VERSION) {
         glint_abort(GLINT_E_ABI_MISMATCH,

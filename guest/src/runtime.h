@@ -32,7 +32,6 @@ struct glint_rt_layout {
     uint64_t init_data_size;
     uint64_t heap_start;
     uint64_t heap_size;
-    glint_metadata *metadata;
 };
 extern struct glint_rt_layout glint_rt_layout GLINT_RT_INTERNAL;
 
@@ -51,7 +50,8 @@ static inline void glint_rt_out(uint8_t port) {
     __asm__ volatile("outb %%al, %w1" : : "a"((uint8_t)0), "Nd"((uint16_t)port) : "memory");
 }
 
-/* Never returns; used after exits the host does not resume from. */
+/* Never returns; used after exits the host does not resume from (UD2: a
+ * host that resumed anyway would get an exception report, not a spin). */
 _Noreturn void glint_rt_halt_forever(void) GLINT_RT_INTERNAL;
 
 /* ---- Output buffer ---------------------------------------------------- */
@@ -84,9 +84,9 @@ uint32_t glint_rt_copy_message(char *buf, size_t size, const char *s,
 
 /* ---- Pieces of initialisation and dispatch ---------------------------- */
 
-/* Installs the GDT, TSS (IST1 = exception_stack_top) and IDT; resets x87
- * and SSE state. */
-void glint_rt_cpu_init(uint64_t exception_stack_top) GLINT_RT_INTERNAL;
+/* Resets x87 and SSE control state.  (GDT, IDT, TSS and exception handling
+ * belong to the host: the runtime runs at CPL 3, docs/abi.md.) */
+void glint_rt_cpu_init(void) GLINT_RT_INTERNAL;
 /* Sets up sbrk's arena. */
 void glint_rt_heap_init(uint64_t start, uint64_t size) GLINT_RT_INTERNAL;
 /* Aborts if a registration failed; otherwise pushes the FUNCTIONS message
@@ -95,29 +95,8 @@ void glint_rt_publish_functions(void) GLINT_RT_INTERNAL;
 /* Clears the message of the last failed host call. */
 void glint_rt_host_error_reset(void) GLINT_RT_INTERNAL;
 
-/* Called from asm (entry.asm, exceptions.asm). */
+/* Called from entry.asm. */
 void glint_rt_init(const glint_peb *peb, uint64_t abi_version) GLINT_RT_INTERNAL;
 void glint_rt_dispatch(void) GLINT_RT_INTERNAL;
-
-/* The frame exceptions.asm builds on the exception stack (IST1), lowest
- * address first: the general registers it pushed, then the vector and error
- * code (the CPU's, or 0 pushed by the stub), then the CPU's interrupt frame. */
-struct glint_rt_exception_frame {
-    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-    uint64_t vector;
-    uint64_t error_code;
-    uint64_t rip;
-    uint64_t cs;
-    uint64_t rflags;
-    uint64_t rsp;
-    uint64_t ss;
-};
-_Noreturn void glint_rt_exception(const struct glint_rt_exception_frame *frame) GLINT_RT_INTERNAL;
-
-/* exceptions.asm: 32 entry stubs, GLINT_RT_EXCEPTION_STUB_SIZE bytes apart. */
-#define GLINT_RT_EXCEPTION_VECTORS 32u
-#define GLINT_RT_EXCEPTION_STUB_SIZE 16u
-extern const uint8_t glint_rt_exception_stubs[] GLINT_RT_INTERNAL;
 
 #endif /* GLINT_GUEST_RUNTIME_H */

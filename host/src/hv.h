@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu.h"
 #include "error.h"
 
 typedef struct glint_hv glint_hv;
@@ -42,6 +43,10 @@ typedef struct glint_exit {
     uint64_t gpa;    /* MMIO address */
     uint32_t reason; /* backend's raw exit reason, for messages */
     uint64_t detail; /* backend's extra detail (hardware reason, suberror) */
+    /* GLINT_EXIT_FAILED: what happened, in words ("KVM internal error:
+     * instruction emulation failed"); a static string. */
+    const char *what;
+    const char *detail_name; /* what `detail` is ("hardware reason"), or NULL */
 } glint_exit;
 
 /* Opaque, fixed-size vCPU state blob (registers, system registers, FPU/SSE). */
@@ -65,9 +70,9 @@ typedef struct glint_hv_ops {
     glint_status (*map)(glint_hv *hv, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
                         uint32_t flags, glint_error *err);
     glint_status (*unmap)(glint_hv *hv, uint32_t slot, glint_error *err);
-    /* Puts the vCPU in 64-bit long mode at entry with the given registers. */
-    glint_status (*setup_long_mode)(glint_hv *hv, uint64_t cr3, uint64_t rip, uint64_t rsp,
-                                    uint64_t rdi, uint64_t rsi, glint_error *err);
+    /* Puts the vCPU in 64-bit long mode at CPL 3 with the host's GDT, IDT and
+     * TSS loaded and the given registers (cpu.h, docs/abi.md). */
+    glint_status (*set_entry)(glint_hv *hv, const glint_cpu_entry *entry, glint_error *err);
     /* Runs until the next exit.  Returns GLINT_OK with *exit filled, or an
      * error if the run could not be attempted. */
     glint_status (*run)(glint_hv *hv, glint_exit *exit, glint_error *err);

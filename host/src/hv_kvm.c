@@ -1,6 +1,7 @@
 /*
- * hv_kvm.c - the KVM backend: one VM, one vCPU, 64-bit long mode from the
- * first instruction (no real-mode boot), exits mapped onto glint_exit.
+ * hv_kvm.c - the KVM backend: one VM, one vCPU, 64-bit long mode at CPL 3
+ * from the first instruction (no real-mode boot), exits mapped onto
+ * glint_exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,6 @@
 #define CR4_PAE (1ull << 5)
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
-#define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
@@ -255,49 +255,51 @@ static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type,
     s->selector = selector;
     s->type = type;
     s->present = 1;
-    s->dpl = 0;
+    s->dpl = selector & 3u; /* the RPL of a user selector is its DPL (abi.h) */
     s->s = 1;
     s->g = 1;
     s->l = code ? 1 : 0;
     s->db = code ? 0 : 1;
 }
 
-static glint_status kvm_setup_long_mode(glint_hv *hv, uint64_t cr3, uint64_t rip, uint64_t rsp,
-                                        uint64_t rdi, uint64_t rsi, glint_error *err) {
+static glint_status kvm_set_entry(glint_hv *hv, const glint_cpu_entry *e, glint_error *err) {
     struct kvm_sregs sregs;
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_SREGS failed");
-    flat_segment(&sregs.cs, GLINT_GDT_CODE_SELECTOR, 0xb, true);  /* execute/read, accessed */
-    flat_segment(&sregs.ds, GLINT_GDT_DATA_SELECTOR, 0x3, false); /* read/write, accessed */
+    /* CPL 3 from the first instruction: CS and SS carry DPL 3, as the
+     * descriptors in the guest's GDT do (cpu_x86_64.c). */
+    flat_segment(&sregs.cs, GLINT_SEL_USER_CODE, 0xb, true);  /* execute/read, accessed */
+    flat_segment(&sregs.ds, GLINT_SEL_USER_DATA, 0x3, false); /* read/write, accessed */
     sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-    /* VM entry requires a usable busy TSS even though the guest loads its own. */
     memset(&sregs.tr, 0, sizeof sregs.tr);
-    sregs.tr.selector = 0x18;
-    sregs.tr.limit = 0x67;
-    sregs.tr.type = 0xb;
+    sregs.tr.selector = GLINT_SEL_TSS;
+    sregs.tr.base = e->tss_base;
+    sregs.tr.limit = e->tss_limit;
+    sregs.tr.type = 0xb; /* busy 64-bit TSS */
     sregs.tr.present = 1;
     memset(&sregs.ldt, 0, sizeof sregs.ldt);
     sregs.ldt.type = 0x2;
     sregs.ldt.present = 1;
     sregs.ldt.unusable = 1;
-    sregs.gdt.base = 0;
-    sregs.gdt.limit = 0;
-    sregs.idt.base = 0;
-    sregs.idt.limit = 0;
+    sregs.gdt.base = e->gdt_base;
+    sregs.gdt.limit = e->gdt_limit;
+    sregs.idt.base = e->idt_base;
+    sregs.idt.limit = e->idt_limit;
     sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-    sregs.cr3 = cr3;
+    sregs.cr3 = e->cr3;
     sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-    sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+    /* No EFER.SCE: SYSCALL raises #UD instead of entering CPL 0 at LSTAR. */
+    sregs.efer = EFER_LME | EFER_LMA | EFER_NXE;
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_SREGS failed");
 
     struct kvm_regs regs;
     memset(&regs, 0, sizeof regs);
-    regs.rip = rip;
-    regs.rsp = rsp;
-    regs.rdi = rdi;
-    regs.rsi = rsi;
-    regs.rflags = 0x2; /* reserved bit 1; interrupts off */
+    regs.rip = e->rip;
+    regs.rsp = e->rsp;
+    regs.rdi = e->rdi;
+    regs.rsi = e->rsi;
+    regs.rflags = e->rflags;
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_REGS, &regs) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_REGS failed");
 
@@ -308,6 +310,38 @@ static glint_status kvm_setup_long_mode(glint_hv *hv, uint64_t cr3, uint64_t rip
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_FPU failed");
     return GLINT_OK;
+}
+
+/* KVM_EXIT_* reasons by name, for the reasons Glint does not handle. */
+static const char *exit_reason_name(uint32_t reason) {
+    static const char *const names[] = {
+        [KVM_EXIT_UNKNOWN] = "KVM_EXIT_UNKNOWN",
+        [KVM_EXIT_EXCEPTION] = "KVM_EXIT_EXCEPTION",
+        [KVM_EXIT_HYPERCALL] = "KVM_EXIT_HYPERCALL",
+        [KVM_EXIT_DEBUG] = "KVM_EXIT_DEBUG",
+        [KVM_EXIT_IRQ_WINDOW_OPEN] = "KVM_EXIT_IRQ_WINDOW_OPEN",
+        [KVM_EXIT_SET_TPR] = "KVM_EXIT_SET_TPR",
+        [KVM_EXIT_TPR_ACCESS] = "KVM_EXIT_TPR_ACCESS",
+        [KVM_EXIT_NMI] = "KVM_EXIT_NMI",
+        [KVM_EXIT_X86_RDMSR] = "KVM_EXIT_X86_RDMSR",
+        [KVM_EXIT_X86_WRMSR] = "KVM_EXIT_X86_WRMSR",
+        [KVM_EXIT_SYSTEM_EVENT] = "KVM_EXIT_SYSTEM_EVENT",
+    };
+    if (reason < sizeof names / sizeof names[0] && names[reason] != NULL) return names[reason];
+    return "unknown KVM exit reason";
+}
+
+static const char *internal_error_name(uint32_t suberror) {
+    switch (suberror) {
+    case KVM_INTERNAL_ERROR_EMULATION: return "KVM internal error: instruction emulation failed";
+    case KVM_INTERNAL_ERROR_SIMUL_EX:
+        return "KVM internal error: exception while delivering an exception";
+    case KVM_INTERNAL_ERROR_DELIVERY_EV:
+        return "KVM internal error: exit while delivering an event";
+    case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON:
+        return "KVM internal error: unexpected hardware exit reason";
+    default: return "KVM internal error";
+    }
 }
 
 static glint_status kvm_run(glint_hv *hv, glint_exit *exit, glint_error *err) {
@@ -355,12 +389,19 @@ static glint_status kvm_run(glint_hv *hv, glint_exit *exit, glint_error *err) {
     case KVM_EXIT_FAIL_ENTRY:
         exit->kind = GLINT_EXIT_FAILED;
         exit->detail = run->fail_entry.hardware_entry_failure_reason;
+        exit->what = "VM entry failed";
+        exit->detail_name = "hardware reason";
         return GLINT_OK;
     case KVM_EXIT_INTERNAL_ERROR:
         exit->kind = GLINT_EXIT_FAILED;
         exit->detail = run->internal.suberror;
+        exit->what = internal_error_name(run->internal.suberror);
+        exit->detail_name = "suberror";
         return GLINT_OK;
-    default: exit->kind = GLINT_EXIT_FAILED; return GLINT_OK;
+    default:
+        exit->kind = GLINT_EXIT_FAILED;
+        exit->what = exit_reason_name(run->exit_reason);
+        return GLINT_OK;
     }
 }
 
@@ -502,7 +543,7 @@ const glint_hv_ops glint_hv_kvm_ops = {
     .destroy = kvm_destroy,
     .map = kvm_map,
     .unmap = kvm_unmap,
-    .setup_long_mode = kvm_setup_long_mode,
+    .set_entry = kvm_set_entry,
     .run = kvm_run,
     .complete_pending = kvm_complete_pending,
     .request_interrupt = kvm_request_interrupt,

@@ -82,7 +82,9 @@ glint_status glint_layout_compute(const glint_layout_params *p, glint_layout_inf
     out->code_size = page_up(p->image_size);
     out->entry_gpa = out->code_gpa + p->entry;
     out->peb_gpa = out->code_gpa + out->code_size;
-    out->heap_gpa = out->peb_gpa + PAGE;
+    out->cpu_tables_gpa = out->peb_gpa + PAGE;
+    out->exception_code_gpa = out->cpu_tables_gpa + PAGE;
+    out->heap_gpa = out->exception_code_gpa + PAGE;
     out->heap_size = page_up(p->heap_size);
     out->init_data_gpa = out->heap_gpa + out->heap_size;
     out->init_data_size = page_up(p->init_data_size);

@@ -2,8 +2,8 @@
  * layout.h - guest-physical memory layout (see docs/abi.md).  Pure
  * computation, unit-tested without KVM.
  *
- * Snapshot region at GLINT_BASE_ADDRESS: image | PEB page | heap | init data
- * | page tables.  Scratch region ending at GLINT_PHYS_TOP: input | output |
+ * Snapshot region at GLINT_BASE_ADDRESS: image | PEB page | CPU tables page
+ * | exception code page | heap | init data | page tables.  Scratch region ending at GLINT_PHYS_TOP: input | output |
  * guard | stack | guard | exception stack | metadata page.
  */
 #ifndef GLINT_LAYOUT_H

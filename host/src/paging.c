@@ -1,5 +1,7 @@
-/* Page-table construction.  Intermediate entries are present+writable; the
- * leaf decides the effective permission (x86 takes the most restrictive).
+/* Page-table construction.  Intermediate entries are present, writable and
+ * user-accessible; the leaf decides the effective permission (x86 takes the
+ * most restrictive of all levels), so one table can hold both the guest's
+ * pages and the host's supervisor-only ones.
  *
  * After initialisation the page-table area is guest memory the guest could
  * have rewritten, so every entry read back is validated (it must point to a
@@ -41,7 +43,7 @@ static next_result next_table(glint_pt_builder *b, uint64_t *entry, uint64_t *ta
     uint64_t gpa = b->gpa + b->used;
     b->used += PAGE;
     memset(table_at(b, gpa), 0, PAGE);
-    *entry = gpa | GLINT_PTE_PRESENT | GLINT_PTE_WRITE;
+    *entry = gpa | GLINT_PTE_PRESENT | GLINT_PTE_WRITE | GLINT_PTE_USER;
     *table = gpa;
     return NEXT_OK;
 }
@@ -65,7 +67,10 @@ glint_status glint_pt_map_ex(glint_pt_builder *b, uint64_t gpa, uint64_t size, u
     if (!range_valid(gpa, size))
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "bad page-table range 0x%llx+0x%llx",
                           (unsigned long long)gpa, (unsigned long long)size);
+    if (perms & ~(GLINT_PERM_READ | GLINT_PERM_WRITE | GLINT_PERM_EXEC | GLINT_PT_KERNEL))
+        return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "bad page permissions 0x%x", perms);
     uint64_t leaf = GLINT_PTE_PRESENT;
+    if (!(perms & GLINT_PT_KERNEL)) leaf |= GLINT_PTE_USER;
     if (perms & GLINT_PERM_WRITE) leaf |= GLINT_PTE_WRITE;
     if (!(perms & GLINT_PERM_EXEC)) leaf |= GLINT_PTE_NX;
     uint64_t a = gpa, end = gpa + size;

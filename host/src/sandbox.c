@@ -25,6 +25,7 @@
 
 #include "elf_loader.h"
 #include "layout.h"
+#include "cpu.h"
 #include "paging.h"
 #include "sandbox_internal.h"
 
@@ -198,12 +199,15 @@ static glint_status build_page_tables(uint8_t *snap, const glint_layout_info *l,
         uint32_t perms;
     } regions[] = {
         {l->peb_gpa, PAGE, GLINT_PERM_READ},
+        /* The host's CPU state: supervisor-only, never writable by guest code. */
+        {l->cpu_tables_gpa, PAGE, GLINT_PERM_READ | GLINT_PT_KERNEL},
+        {l->exception_code_gpa, PAGE, GLINT_PERM_READ | GLINT_PERM_EXEC | GLINT_PT_KERNEL},
+        {l->exception_stack_gpa, l->exception_stack_size + GLINT_METADATA_SIZE,
+         GLINT_PERM_READ | GLINT_PERM_WRITE | GLINT_PT_KERNEL},
         {l->heap_gpa, l->heap_size, GLINT_PERM_READ | GLINT_PERM_WRITE},
         {l->init_data_gpa, l->init_data_size, init_perms | GLINT_PERM_READ},
         {l->input_gpa, l->input_size + l->output_size, GLINT_PERM_READ | GLINT_PERM_WRITE},
         {l->stack_gpa, l->stack_size, GLINT_PERM_READ | GLINT_PERM_WRITE},
-        {l->exception_stack_gpa, l->exception_stack_size + GLINT_METADATA_SIZE,
-         GLINT_PERM_READ | GLINT_PERM_WRITE},
     };
     for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
         if (regions[i].size == 0) continue;
@@ -256,6 +260,9 @@ static glint_status build_image(glint_sandbox *sb, const glint_elf_info *elf, co
     st = glint_elf_load(elf, data, size, snap, l->code_size, l->code_gpa, err);
     if (st == GLINT_OK) {
         write_peb(snap, l, &sb->cfg);
+        glint_cpu_write_tables(snap + (l->cpu_tables_gpa - l->snapshot_gpa), l->cpu_tables_gpa,
+                               l->exception_code_gpa, l->exception_stack_gpa + l->exception_stack_size);
+        glint_cpu_write_exception_code(snap + (l->exception_code_gpa - l->snapshot_gpa));
         if (sb->cfg.init_data_size != 0)
             memcpy(snap + (l->init_data_gpa - l->snapshot_gpa), sb->cfg.init_data,
                    sb->cfg.init_data_size);
@@ -347,10 +354,11 @@ glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const voi
     sb->counters.host_allocations++; /* the backend's state */
     sb->counters.syscalls_other++;   /* its kvm_run mapping */
     if ((st = glint_sb_map_memory(sb, sb->image_fd, err)) != GLINT_OK) goto fail;
-    st = sb->hv_ops->setup_long_mode(sb->hv, sb->layout.page_tables_gpa, sb->layout.entry_gpa,
-                                     sb->layout.stack_gpa + sb->layout.stack_size,
-                                     sb->layout.peb_gpa, GLINT_ABI_VERSION, err);
-    if (st != GLINT_OK) goto fail;
+    glint_cpu_entry entry;
+    glint_cpu_entry_state(&entry, sb->layout.cpu_tables_gpa, sb->layout.page_tables_gpa,
+                          sb->layout.entry_gpa, sb->layout.stack_gpa + sb->layout.stack_size,
+                          sb->layout.peb_gpa, GLINT_ABI_VERSION);
+    if ((st = sb->hv_ops->set_entry(sb->hv, &entry, err)) != GLINT_OK) goto fail;
     sb->state = GLINT_STATE_CREATED;
     *out = sb;
     return GLINT_OK;
@@ -663,14 +671,18 @@ static glint_status handle_abort(glint_sandbox *sb) {
     return glint_sb_poison(sb);
 }
 
-static const char *vector_name(uint64_t v) {
-    static const char *const names[] = {"#DE", "#DB",  "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-                                        "#DF", "#CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-                                        "#MF", "#AC",  "#MC", "#XM", "#VE", "#CP"};
-    return v < sizeof names / sizeof names[0] ? names[v] : "#??";
-}
+static uint64_t guest_rip(glint_sandbox *sb);
 
 static glint_status handle_exception(glint_sandbox *sb) {
+    /* Only the host's stubs (CPL 0) write the record and OUT here; the port
+     * is reachable from guest code too (IOPL 3), so where the OUT came from
+     * decides whether the record is the CPU's word or the guest's claim. */
+    uint64_t out_rip = guest_rip(sb);
+    if (!glint_cpu_rip_in_exception_code(sb->layout.exception_code_gpa, out_rip))
+        return sb_fail_poison(sb, GLINT_E_PROTOCOL,
+                              "guest code wrote to the exception port 0x%x at RIP 0x%" PRIx64
+                              " (only the host's exception stubs report exceptions)",
+                              GLINT_PORT_EXCEPTION, out_rip);
     glint_exception_record rec;
     if (!glint_gmem_read(&sb->gmem, sb->layout.metadata_gpa, &rec, sizeof rec))
         return sb_fail_poison(sb, GLINT_E_PROTOCOL, "exception record unreadable");
@@ -693,8 +705,9 @@ static glint_status handle_exception(glint_sandbox *sb) {
     else
         sb_fail(sb, GLINT_E_GUEST_FAULT,
                 "guest CPU exception %s (vector %" PRIu64 ") at RIP 0x%" PRIx64
-                ", error code 0x%" PRIx64,
-                vector_name(rec.vector), rec.vector, rec.rip, rec.error_code);
+                ", error code 0x%" PRIx64 "%s",
+                glint_cpu_vector_name(rec.vector), rec.vector, rec.rip, rec.error_code,
+                (rec.cs & 3u) == 0 ? " in the host's exception code (CPL 0)" : "");
     glint_error *e = &sb->last_error;
     e->has_fault = true;
     e->vector = (uint32_t)rec.vector;
@@ -836,7 +849,9 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
         case GLINT_EXIT_FAILED:
             sb->counters.exits_other++;
             return sb_fail_poison(sb, GLINT_E_UNEXPECTED_EXIT,
-                                  "unexpected VM exit (reason %u, detail 0x%" PRIx64 ")", ex.reason,
+                                  "%s at RIP 0x%" PRIx64 " (KVM exit reason %u, %s 0x%" PRIx64 ")",
+                                  ex.what != NULL ? ex.what : "unexpected VM exit", guest_rip(sb),
+                                  ex.reason, ex.detail_name != NULL ? ex.detail_name : "detail",
                                   ex.detail);
         }
     }
@@ -1122,6 +1137,7 @@ glint_status glint_sandbox_call(glint_sandbox *sb, const char *name, glint_type 
     /* Restore uses this to count host-written pages the dirty log can't see. */
     if (n + 16u > sb->host_dirty_input) sb->host_dirty_input = n + 16u;
     sb->called = true;
+    GLINT_TRACE_CALL_START(sb, name, argc);
 
     st = begin_run(sb);
     if (st == GLINT_OK) st = glint_sb_run_until_done(sb);

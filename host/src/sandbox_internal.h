@@ -15,6 +15,7 @@
 #include "error.h"
 #include "gmem.h"
 #include "hv.h"
+#include "trace.h"
 
 /* Memory slots. */
 #define GLINT_SLOT_SNAPSHOT 0u

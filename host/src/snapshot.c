@@ -261,6 +261,7 @@ static glint_status check_compatible(glint_sandbox *sb, const glint_snapshot *sn
 glint_status glint_sandbox_restore(glint_sandbox *sb, glint_snapshot *snap) {
     if (sb == NULL || snap == NULL) return GLINT_E_INVALID_ARGUMENT;
     if (glint_sb_running(sb)) return glint_sb_fail_running(sb, "glint_sandbox_restore");
+    GLINT_TRACE_RESTORE_START(sb, snap);
     glint_status st = check_compatible(sb, snap);
     if (st != GLINT_OK) return st;
     glint_counters before;
@@ -307,6 +308,7 @@ glint_status glint_sandbox_restore(glint_sandbox *sb, glint_snapshot *snap) {
     sb->counters.last_restore_bytes_copied = 0;
     sb->counters.last_restore_syscalls =
         (after.ioctls_other - before.ioctls_other) + (after.syscalls_other - before.syscalls_other);
+    GLINT_TRACE_RESTORE_END(sb, snap, pages);
     return GLINT_OK;
 }
 

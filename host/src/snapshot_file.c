@@ -27,7 +27,7 @@
 
 #define PAGE ((uint64_t)GLINT_PAGE_SIZE)
 #define FILE_MAGIC "GLINTSNP"
-#define FILE_FORMAT_VERSION 1u
+#define FILE_FORMAT_VERSION 2u
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 struct snapshot_file_header {

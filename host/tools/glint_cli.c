@@ -161,6 +161,8 @@ static void print_layout(const glint_sandbox *sb) {
     ROW("null guard", 0, GLINT_BASE_ADDRESS);
     ROW("guest code", l.code_gpa, l.code_size);
     ROW("PEB + mappings", l.peb_gpa, GLINT_PAGE_SIZE);
+    ROW("CPU tables", l.cpu_tables_gpa, GLINT_PAGE_SIZE);
+    ROW("exception code", l.exception_code_gpa, GLINT_PAGE_SIZE);
     ROW("heap", l.heap_gpa, l.heap_size);
     ROW("init data", l.init_data_gpa, l.init_data_size);
     ROW("page tables", l.page_tables_gpa, l.page_tables_size);
@@ -195,6 +197,10 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("glint %s\n", GLINT_VERSION_STRING); /* from project(VERSION) via CMake */
         return 0;
     }
     int ai = 2;

@@ -332,10 +332,11 @@ static glint_status fault_glint_abort(const glint_value *args, uint32_t argc, gl
     glint_abort(7, "custom abort");
 }
 
-static glint_status fault_triple(const glint_value *args, uint32_t argc, glint_value *ret) {
+static glint_status fault_lidt(const glint_value *args, uint32_t argc, glint_value *ret) {
     (void)args;
     (void)argc;
-    /* An IDT with limit 0 has no usable gate: int3 -> #GP -> #DF -> shutdown. */
+    /* Guest code runs at CPL 3: LIDT is privileged (#GP), so a guest can
+     * neither replace the host's IDT nor triple-fault the vCPU with it. */
     static const struct __attribute__((packed)) {
         uint16_t limit;
         uint64_t base;
@@ -452,7 +453,7 @@ void glint_main(void) {
     glint_register_function("fault_abort", fault_abort, GLINT_TYPE_I32, 0);
     glint_register_function("fault_exit", fault_exit, GLINT_TYPE_I32, 0);
     glint_register_function("fault_glint_abort", fault_glint_abort, GLINT_TYPE_I32, 0);
-    glint_register_function("fault_triple", fault_triple, GLINT_TYPE_I32, 0);
+    glint_register_function("fault_lidt", fault_lidt, GLINT_TYPE_I32, 0);
     glint_register_function("fault_bad_port", fault_bad_port, GLINT_TYPE_I32, 0);
     glint_register_function("fault_in_port", fault_in_port, GLINT_TYPE_I32, 0);
     glint_register_function("spin_forever", spin_forever, GLINT_TYPE_I32, 0);

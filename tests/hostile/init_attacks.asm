@@ -27,6 +27,10 @@
 ; 16 abort       OUT to the ABORT port with a garbage message
 ; 17 log_storm   100000 OUT LOG with a valid record, never DONE (deadline)
 
+%ifndef GLINT_ABI_VERSION
+%error "define GLINT_ABI_VERSION (from common/include/glint/abi.h)"
+%endif
+
 bits 64
 default rel
 
@@ -227,7 +231,7 @@ section .note.glint note alloc noexec nowrite align=4
     dd 8
     dd 0x474c4e01
     db "Glint", 0, 0, 0
-    dd 1
+    dd GLINT_ABI_VERSION
     dd 0
 
 section .note.GNU-stack noalloc noexec nowrite progbits

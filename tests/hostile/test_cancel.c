@@ -46,6 +46,24 @@ static void failf(const char *fmt, ...) {
 
 static glint_snapshot *base_snap;
 
+/* A watchdog: each step announces itself; if a step takes longer than its
+ * allowance the test says which one and fails instead of hanging. */
+static const char *volatile current_step = "start";
+static void on_alarm(int sig) {
+    (void)sig;
+    static const char msg[] = "\n    FAIL: watchdog: stuck in step: ";
+    ssize_t ignored = write(1, msg, sizeof msg - 1);
+    ignored = write(1, current_step, strlen(current_step));
+    ignored = write(1, "\n", 1);
+    (void)ignored;
+    _exit(1);
+}
+static void step(const char *name, unsigned seconds) {
+    current_step = name;
+    alarm(seconds);
+    printf("  . %s\n", name);
+}
+
 static glint_sandbox *clone_base(uint64_t deadline_ns) {
     glint_config cfg;
     glint_config_init(&cfg);
@@ -71,7 +89,8 @@ static void expect_ping(glint_sandbox *sb, const char *when) {
     int64_t v;
     glint_status st = call_u64(sb, "ping", 9, &v);
     if (st != GLINT_OK || v != 10)
-        failf("%s: ping -> %s %s", when, glint_status_name(st), glint_sandbox_last_error(sb)->message);
+        failf("%s: ping -> %s %s", when, glint_status_name(st),
+              glint_sandbox_last_error(sb)->message);
 }
 
 static void restore_and_ping(glint_sandbox *sb, const char *when) {
@@ -86,9 +105,10 @@ typedef struct killer {
     glint_sandbox *sb;
     uint64_t delay_us;
     atomic_int *wait_flag; /* wait until *wait_flag is set (a host function runs) */
-    bool spin;         /* retry kill() until it hits a running call (or stop) */
-    atomic_int stop;   /* set by the caller once its call returned */
-    uint64_t t_kill;   /* when kill() was called (the successful one) */
+    atomic_int go;         /* with spin: start killing once set */
+    bool spin;             /* retry kill() until it hits a running call (or stop) */
+    atomic_int stop;       /* set by the caller once its call returned */
+    uint64_t t_kill;       /* when kill() was called (the successful one) */
     bool hit;
     uint64_t attempts;
 } killer;
@@ -101,6 +121,8 @@ static void *killer_main(void *p) {
             usleep(100);
         }
     if (k->delay_us) usleep((useconds_t)k->delay_us);
+    if (k->spin)
+        while (!atomic_load(&k->go)) __builtin_ia32_pause();
     do {
         k->attempts++;
         k->t_kill = hostile_now_ns();
@@ -119,6 +141,7 @@ static void test_kill_spinning(void) {
     uint64_t lat[N];
     uint64_t exits_after[N];
     printf("[kill a spinning guest from another thread, %d times]\n", N);
+    step("kill spinning guests", 300);
     glint_sandbox *sb = clone_base(SAFETY_NS);
     for (int i = 0; i < N; i++) {
         killer k = {.sb = sb, .delay_us = 20000};
@@ -136,7 +159,9 @@ static void test_kill_spinning(void) {
         if (st != GLINT_E_CANCELLED || !k.hit || !glint_sandbox_is_poisoned(sb))
             failf("kill %d: %s hit=%d poisoned=%d", i, glint_status_name(st), k.hit,
                   glint_sandbox_is_poisoned(sb));
-        if (i == 0) printf("  call -> %s: %s\n", glint_status_name(st), glint_sandbox_last_error(sb)->message);
+        if (i == 0)
+            printf("  call -> %s: %s\n", glint_status_name(st),
+                   glint_sandbox_last_error(sb)->message);
         restore_and_ping(sb, "after kill");
     }
     qsort(lat, N, sizeof lat[0], cmp_u64);
@@ -154,19 +179,22 @@ static void test_kill_spinning(void) {
 static void test_kill_race_at_entry(void) {
     int n = hostile_full_mode() ? 2000 : 150;
     printf("[kill racing with call entry, %d times]\n", n);
+    step("kill racing with entry", 600);
     glint_sandbox *sb = clone_base(SAFETY_NS);
     int cancelled = 0, completed = 0;
     uint64_t attempts = 0;
     for (int i = 0; i < n; i++) {
         /* The killer retries until the call is running, so its kill lands
          * within microseconds of begin_run, often before KVM_RUN. */
-        killer k = {.sb = sb, .spin = true, .delay_us = (uint64_t)(i % 4) * 50};
+        killer k = {.sb = sb, .spin = true};
         pthread_t t;
         pthread_create(&t, NULL, killer_main, &k);
+        usleep(1000); /* the killer is spinning on `go` */
         /* spin_n(2): the guest is done almost at once, so the kill may also
          * arrive after the guest finished: then the call succeeds. */
         uint64_t spins = (i % 2) ? 2 : UINT64_MAX;
         int64_t v;
+        atomic_store(&k.go, 1);
         glint_status st = call_u64(sb, "spin_n", spins, &v);
         atomic_store(&k.stop, 1);
         pthread_join(t, NULL);
@@ -176,7 +204,8 @@ static void test_kill_race_at_entry(void) {
         else if (st == GLINT_OK && spins == 2)
             completed++;
         else
-            failf("race %d: %s (%s)", i, glint_status_name(st), glint_sandbox_last_error(sb)->message);
+            failf("race %d: %s (%s)", i, glint_status_name(st),
+                  glint_sandbox_last_error(sb)->message);
         if (glint_sandbox_is_poisoned(sb) || st == GLINT_E_CANCELLED)
             restore_and_ping(sb, "after race");
     }
@@ -190,6 +219,7 @@ static void test_kill_race_at_entry(void) {
 
 static void test_kill_in_host_function(void) {
     printf("[kill while the guest is inside a 300 ms host function]\n");
+    step("kill in a host function", 120);
     glint_sandbox *sb = clone_base(SAFETY_NS);
     int completed0 = atomic_load(&hostile_host.sleeps_completed);
     int eintr0 = atomic_load(&hostile_host.sleep_eintr);
@@ -207,7 +237,8 @@ static void test_kill_in_host_function(void) {
            glint_status_name(st), (double)(t_ret - t0) / 1e6, (double)(k.t_kill - t0) / 1e6,
            (double)(t_ret - k.t_kill) / 1e6, completed,
            atomic_load(&hostile_host.sleep_eintr) - eintr0);
-    if (st != GLINT_E_CANCELLED || !k.hit) failf("kill in host function: %s", glint_status_name(st));
+    if (st != GLINT_E_CANCELLED || !k.hit)
+        failf("kill in host function: %s", glint_status_name(st));
     if (completed != 1) failf("the host function did not run to its end");
     if (t_ret - t0 < 300 * MS) failf("the call returned before the host function finished");
     restore_and_ping(sb, "after kill in host function");
@@ -234,6 +265,7 @@ static void *storm_main(void *p) {
 
 static void test_stale_and_foreign(void) {
     printf("[idle kills, stale and foreign cancel signals]\n");
+    step("stale and foreign signals", 300);
     glint_sandbox *sb = clone_base(SAFETY_NS);
     /* Kill with nothing running, before and after calls. */
     if (glint_sandbox_kill(sb)) failf("kill with no call running reported a hit");
@@ -246,7 +278,8 @@ static void test_stale_and_foreign(void) {
     /* A host function that signals its own thread in the middle of a call. */
     int64_t v;
     glint_status st = call_u64(sb, "hc_signal_self", 0, &v);
-    if (st != GLINT_OK || v != 0) failf("self-signal in a host function: %s", glint_status_name(st));
+    if (st != GLINT_OK || v != 0)
+        failf("self-signal in a host function: %s", glint_status_name(st));
     /* A storm of cancel signals from another thread during long calls, in
      * guest code and across host calls. */
     storm s = {.target = pthread_self()};
@@ -270,6 +303,7 @@ static void test_stale_and_foreign(void) {
     for (int i = 0; i < 50; i++) {
         killer k = {.sb = sb, .spin = true};
         pthread_create(&t, NULL, killer_main, &k);
+        atomic_store(&k.go, 1);
         st = call_u64(sb, "spin_n", 1, NULL);
         atomic_store(&k.stop, 1);
         pthread_join(t, NULL);
@@ -300,6 +334,7 @@ static void *worker_main(void *p) {
 
 static void test_kill_leaves_others_alone(void) {
     printf("[a kill stops its own sandbox only]\n");
+    step("kill A beside B", 120);
     worker a = {.sb = clone_base(SAFETY_NS), .fn = "spin_forever"};
     worker b = {.sb = clone_base(SAFETY_NS), .fn = "spin_n", .arg = 30000000};
     pthread_t ta, tb;
@@ -310,7 +345,8 @@ static void test_kill_leaves_others_alone(void) {
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
     printf("  killed A -> %s; B -> %s\n", glint_status_name(a.st), glint_status_name(b.st));
-    if (!hit || a.st != GLINT_E_CANCELLED || b.st != GLINT_OK) failf("kill of A affected B or missed A");
+    if (!hit || a.st != GLINT_E_CANCELLED || b.st != GLINT_OK)
+        failf("kill of A affected B or missed A");
     glint_sandbox_destroy(a.sb);
     glint_sandbox_destroy(b.sb);
 
@@ -320,8 +356,10 @@ static void test_kill_leaves_others_alone(void) {
     for (int which = 0; which < 2; which++) {
         glint_sandbox *outer = clone_base(SAFETY_NS);
         hostile_host.nested = clone_base(SAFETY_NS);
+        step(which == 0 ? "nested: kill the outer sandbox" : "nested: kill the inner sandbox", 120);
         killer k = {.sb = which == 0 ? outer : hostile_host.nested,
-                    .wait_flag = &hostile_host.in_nested, .delay_us = 10000};
+                    .wait_flag = &hostile_host.in_nested,
+                    .delay_us = 10000};
         atomic_store(&hostile_host.in_nested, 0);
         pthread_t t;
         pthread_create(&t, NULL, killer_main, &k);
@@ -347,6 +385,7 @@ static void test_kill_leaves_others_alone(void) {
 
 static void test_deadlines(void) {
     printf("[deadlines]\n");
+    step("per-call deadline", 120);
     /* Per call through glint_sandbox_set_call_deadline. */
     glint_sandbox *sb = clone_base(0);
     expect_ping(sb, "no deadline");
@@ -377,7 +416,8 @@ static void test_deadlines(void) {
     t0 = hostile_now_ns();
     st = call_u64(sb, "hc_sleep", 300, NULL);
     ms = (double)(hostile_now_ns() - t0) / 1e6;
-    printf("  100 ms deadline, 300 ms host function -> %s after %.1f ms\n", glint_status_name(st), ms);
+    printf("  100 ms deadline, 300 ms host function -> %s after %.1f ms\n", glint_status_name(st),
+           ms);
     if (st != GLINT_E_DEADLINE || ms < 300 ||
         atomic_load(&hostile_host.sleeps_completed) != completed0 + 1)
         failf("deadline in a host function");
@@ -385,6 +425,7 @@ static void test_deadlines(void) {
     glint_sandbox_destroy(sb);
 
     /* From the configuration, during initialisation. */
+    step("deadline during initialisation", 120);
     glint_config cfg;
     glint_config_init(&cfg);
     cfg.call_deadline_ns = 300 * MS;
@@ -397,6 +438,7 @@ static void test_deadlines(void) {
     glint_sandbox_destroy(init);
 
     /* Kill during initialisation (no deadline). */
+    step("kill during initialisation", 120);
     glint_config_init(&cfg);
     glint_sandbox *k_sb = NULL;
     glint_error err;
@@ -418,6 +460,7 @@ static void test_deadlines(void) {
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     glint_test_require_kvm();
+    signal(SIGALRM, on_alarm);
     int fds0 = hostile_fd_count();
     glint_sandbox *base = hostile_create(NULL, "hostile_guest", NULL);
     hostile_check_ok(glint_sandbox_snapshot(base, &base_snap), base, "snapshot");
@@ -428,8 +471,10 @@ int main(void) {
     test_stale_and_foreign();
     test_kill_leaves_others_alone();
     test_deadlines();
+    alarm(0);
     glint_snapshot_release(base_snap);
-    if (hostile_fd_count() != fds0) failf("file descriptors leaked: %d -> %d", fds0, hostile_fd_count());
+    if (hostile_fd_count() != fds0)
+        failf("file descriptors leaked: %d -> %d", fds0, hostile_fd_count());
     printf("%d failures\n", failures);
     return failures == 0 ? 0 : 1;
 }

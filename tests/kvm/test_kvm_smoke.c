@@ -81,6 +81,20 @@ static void test_tiny_guest_port_write(void **state) {
     assert_int_equal(
         glint_pt_map(&pt, l.stack_gpa, l.stack_size, GLINT_PERM_READ | GLINT_PERM_WRITE, &err),
         GLINT_OK);
+    /* The host's CPU state, supervisor-only, as the sandbox builds it. */
+    glint_cpu_write_tables(glint_gmem_span(&gm, l.cpu_tables_gpa, GLINT_PAGE_SIZE), l.cpu_tables_gpa,
+                           l.exception_code_gpa, l.exception_stack_gpa + l.exception_stack_size);
+    glint_cpu_write_exception_code(glint_gmem_span(&gm, l.exception_code_gpa, GLINT_PAGE_SIZE));
+    assert_int_equal(glint_pt_map(&pt, l.cpu_tables_gpa, GLINT_PAGE_SIZE,
+                                  GLINT_PERM_READ | GLINT_PT_KERNEL, &err),
+                     GLINT_OK);
+    assert_int_equal(glint_pt_map(&pt, l.exception_code_gpa, GLINT_PAGE_SIZE,
+                                  GLINT_PERM_READ | GLINT_PERM_EXEC | GLINT_PT_KERNEL, &err),
+                     GLINT_OK);
+    assert_int_equal(glint_pt_map(&pt, l.exception_stack_gpa,
+                                  l.exception_stack_size + GLINT_METADATA_SIZE,
+                                  GLINT_PERM_READ | GLINT_PERM_WRITE | GLINT_PT_KERNEL, &err),
+                     GLINT_OK);
 
     glint_hv *hv = NULL;
     const glint_hv_ops *ops = &glint_hv_kvm_ops;
@@ -88,10 +102,10 @@ static void test_tiny_guest_port_write(void **state) {
     assert_int_equal(ops->map(hv, 0, l.snapshot_gpa, l.snapshot_size, mem, 0, &err), GLINT_OK);
     assert_int_equal(ops->map(hv, 1, l.scratch_gpa, l.scratch_size, mem + l.snapshot_size, 0, &err),
                      GLINT_OK);
-    assert_int_equal(ops->setup_long_mode(hv, l.page_tables_gpa, l.entry_gpa,
-                                          l.stack_gpa + l.stack_size, l.peb_gpa, GLINT_ABI_VERSION,
-                                          &err),
-                     GLINT_OK);
+    glint_cpu_entry entry;
+    glint_cpu_entry_state(&entry, l.cpu_tables_gpa, l.page_tables_gpa, l.entry_gpa,
+                          l.stack_gpa + l.stack_size, l.peb_gpa, GLINT_ABI_VERSION);
+    assert_int_equal(ops->set_entry(hv, &entry, &err), GLINT_OK);
 
     glint_exit ex;
     assert_int_equal(ops->run(hv, &ex, &err), GLINT_OK);
@@ -102,8 +116,26 @@ static void test_tiny_guest_port_write(void **state) {
     assert_int_equal(ex.data, TINY_EXPECTED_VALUE);
     printf("guest wrote 0x%llx to port 0x%x\n", (unsigned long long)ex.data, ex.port);
 
+    /* HLT at CPL 3 is privileged: #GP, delivered through the host's IDT to
+     * its CPL-0 stub, which records it in the metadata page and OUTs to the
+     * exception port.  No triple fault, no HLT exit. */
     assert_int_equal(ops->run(hv, &ex, &err), GLINT_OK);
-    assert_int_equal(ex.kind, GLINT_EXIT_HLT);
+    assert_int_equal(ex.kind, GLINT_EXIT_IO);
+    assert_int_equal(ex.port, GLINT_PORT_EXCEPTION);
+    uint64_t rip = 0;
+    assert_int_equal(ops->get_rip(hv, &rip, &err), GLINT_OK);
+    assert_true(glint_cpu_rip_in_exception_code(l.exception_code_gpa, rip));
+    glint_exception_record rec;
+    assert_true(glint_gmem_read(&gm, l.metadata_gpa, &rec, sizeof rec));
+    printf("HLT at CPL 3: vector %llu at RIP 0x%llx (entry 0x%llx), CS 0x%llx, SS 0x%llx\n",
+           (unsigned long long)rec.vector, (unsigned long long)rec.rip,
+           (unsigned long long)l.entry_gpa, (unsigned long long)rec.cs,
+           (unsigned long long)rec.ss);
+    assert_int_equal(rec.vector, 13);
+    assert_int_equal(rec.cs, GLINT_SEL_USER_CODE);
+    assert_int_equal(rec.ss, GLINT_SEL_USER_DATA);
+    assert_int_equal(rec.rip, l.entry_gpa + 4); /* mov al, 0x42 (2) + out 0xE0, al (2) */
+    assert_int_equal(rec.rax & 0xff, TINY_EXPECTED_VALUE);
 
     ops->destroy(hv);
     munmap(mem, l.total_size);

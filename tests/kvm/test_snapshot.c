@@ -991,8 +991,8 @@ struct file_header {
     uint64_t pt_used; /* bytes of the page-table area in use */
     uint64_t checksum;
 };
-_Static_assert(sizeof(struct file_header) == 312, "snapshot file header is 312 bytes");
-_Static_assert(offsetof(struct file_header, checksum) == 304, "checksum at offset 304");
+_Static_assert(sizeof(struct file_header) == 328, "snapshot file header is 328 bytes");
+_Static_assert(offsetof(struct file_header, checksum) == 320, "checksum at offset 320");
 #define FUNCTION_RECORD_SIZE 152u
 
 typedef struct file_sections {
@@ -1295,7 +1295,8 @@ static void test_corrupt_files(void **state) {
                 "ELF\2\1\1\0",
                 8),
          GLINT_E_SNAPSHOT_FORMAT, "magic", "an ELF header");
-    EDIT(h.format_version = 2, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 2");
+    EDIT(h.format_version = 3, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 3");
+    EDIT(h.format_version = 1, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 1");
     EDIT(h.format_version = 0, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 0");
     EDIT(h.abi_version += 1, GLINT_E_SNAPSHOT_MISMATCH, "ABI", "wrong guest ABI version");
     EDIT(h.heap_size *= 2, GLINT_E_SNAPSHOT_FORMAT, "layout", "heap size not matching the layout");

@@ -179,7 +179,9 @@ int main(int argc, char **argv) {
     }
     printf("soak (%s%s): %" PRIu64 " lifecycles, %" PRIu64 " call/restore cycles, %" PRIu64
            " clones\n",
-           mode != NULL && strcmp(mode, "full") == 0 ? "full" : "quick",
+           mode != NULL && strcmp(mode, "full") == 0 ? "full"
+           : argc == 4                               ? "custom"
+                                                     : "quick",
 #ifdef SOAK_ASAN
            ", ASan+LSan",
 #else

@@ -28,7 +28,7 @@
 #define POOL ((uint64_t)GLINT_MAPPING_PT_POOL_PAGES)
 /* Defaults: [0x1000, 0x26000) + 6 initial table pages + the pool. */
 #define DEFAULT_PT_SIZE ((6 + POOL) * PAGE)
-#define DEFAULT_SNAPSHOT_SIZE (0x25000 + DEFAULT_PT_SIZE)
+#define DEFAULT_SNAPSHOT_SIZE (0x27000 + DEFAULT_PT_SIZE)
 #define DEFAULT_TOTAL (DEFAULT_SNAPSHOT_SIZE + 288 * KiB)
 
 #define assert_contains(hay, needle)                                                               \
@@ -59,7 +59,10 @@ static void check_invariants(const glint_layout_params *p, const glint_layout_in
     assert_true(l->code_size >= p->image_size && l->code_size - p->image_size < PAGE);
     assert_int_equal(l->entry_gpa, l->code_gpa + p->entry);
     assert_int_equal(l->peb_gpa, l->code_gpa + l->code_size);
-    assert_int_equal(l->heap_gpa, l->peb_gpa + PAGE);
+    /* The host's CPU tables and exception code: one page each after the PEB. */
+    assert_int_equal(l->cpu_tables_gpa, l->peb_gpa + PAGE);
+    assert_int_equal(l->exception_code_gpa, l->cpu_tables_gpa + PAGE);
+    assert_int_equal(l->heap_gpa, l->exception_code_gpa + PAGE);
     assert_int_equal(l->heap_gpa % PAGE, 0);
     assert_true(l->heap_size >= p->heap_size && l->heap_size - p->heap_size < PAGE);
     assert_int_equal(l->heap_size % PAGE, 0);
@@ -108,11 +111,15 @@ static void test_default_layout_exact(void **state) {
     assert_int_equal(l.code_size, 0x4000);
     assert_int_equal(l.entry_gpa, 0x1123);
     assert_int_equal(l.peb_gpa, 0x5000);
-    assert_int_equal(l.heap_gpa, 0x6000);
+    assert_int_equal(l.cpu_tables_gpa, 0x6000);
+    assert_int_equal(l.exception_code_gpa, 0x7000);
+    assert_int_equal(l.heap_gpa, 0x8000);
     assert_int_equal(l.heap_size, 0x20000);
-    assert_int_equal(l.init_data_gpa, 0x26000);
+    assert_int_equal(l.init_data_gpa, 0x28000);
     assert_int_equal(l.init_data_size, 0);
-    assert_int_equal(l.page_tables_gpa, 0x26000);
+    assert_int_equal(l.page_tables_gpa, 0x28000);
+    /* The metadata page sits where the exception stubs expect it. */
+    assert_int_equal(l.metadata_gpa, GLINT_METADATA_GPA);
     /* PML4 + 1 PDPT + 2 PDs (GiB 0 and GiB 63) + 2 PTs, plus the pool. */
     assert_int_equal(l.page_tables_size, DEFAULT_PT_SIZE);
     assert_int_equal(l.snapshot_gpa, 0x1000);
@@ -148,11 +155,11 @@ static void test_layout_rounding(void **state) {
     check_invariants(&p, &l);
     assert_int_equal(l.code_size, PAGE);
     assert_int_equal(l.peb_gpa, 0x2000);
-    assert_int_equal(l.heap_gpa, 0x3000);
+    assert_int_equal(l.heap_gpa, 0x5000);
     assert_int_equal(l.heap_size, 20 * KiB);
-    assert_int_equal(l.init_data_gpa, 0x8000);
+    assert_int_equal(l.init_data_gpa, 0xa000);
     assert_int_equal(l.init_data_size, 8 * KiB);
-    assert_int_equal(l.page_tables_gpa, 0xa000);
+    assert_int_equal(l.page_tables_gpa, 0xc000);
     assert_int_equal(l.scratch_size, 1 * MiB + PAGE);
     assert_int_equal(l.input_size, 12 * KiB);
     assert_int_equal(l.output_size, 8 * KiB);
@@ -171,8 +178,8 @@ static void test_layout_rounding(void **state) {
     p.memory_cap = 2 * GiB;
     assert_int_equal(glint_layout_compute(&p, &l, &err), GLINT_OK);
     check_invariants(&p, &l);
-    /* [0x1000, 0x4000_6000 + 0x0): PTs 0..512 (513), PDs 2, scratch PD+PT */
-    assert_int_equal(l.page_tables_gpa, 0x40006000ull);
+    /* [0x1000, 0x4000_8000 + 0x0): PTs 0..512 (513), PDs 2, scratch PD+PT */
+    assert_int_equal(l.page_tables_gpa, 0x40008000ull);
     assert_int_equal(l.page_tables_size, (1 + 1 + 3 + 514 + POOL) * PAGE);
 }
 
@@ -315,17 +322,17 @@ static void test_snapshot_sum_limits(void **state) {
     assert_int_equal(glint_layout_compute(&p, &l, &err), GLINT_E_TOO_BIG);
     assert_contains(err.message, "heap_size");
     assert_contains(err.message, "init_data_size");
-    /* Image + PEB + heap exactly at the limit, then the page tables push
-     * the snapshot region over it. */
+    /* Image + PEB + CPU pages + heap exactly at the limit, then the page
+     * tables push the snapshot region over it. */
     p = defaults();
     p.image_size = PAGE;
-    p.heap_size = max - 2 * PAGE;
+    p.heap_size = max - 4 * PAGE;
     p.memory_cap = UINT64_MAX;
     assert_int_equal(glint_layout_compute(&p, &l, &err), GLINT_E_TOO_BIG);
     assert_contains(err.message, "snapshot");
     /* One page less: the first check passes, the snapshot check still fails
      * because page tables take more than a page. */
-    p.heap_size = max - 3 * PAGE;
+    p.heap_size = max - 5 * PAGE;
     assert_int_equal(glint_layout_compute(&p, &l, &err), GLINT_E_TOO_BIG);
     /* With room for the page tables it fits. */
     p.heap_size = 8 * GiB;

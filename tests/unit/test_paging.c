@@ -61,8 +61,8 @@ static uint64_t table_entry(const pt_area *a, uint64_t table_gpa, unsigned index
 
 /* Walks the 4 levels for va; returns the leaf PTE (or 2 MiB PDE, with
  * *large set) or 0 if not present.  Intermediate entries must be
- * present+writable and executable (NX clear) so that the leaf alone decides
- * the permission. */
+ * present+writable+user and executable (NX clear) so that the leaf alone
+ * decides the permission. */
 static uint64_t walk_ex(const pt_area *a, uint64_t va, bool *large) {
     uint64_t table = a->gpa;
     *large = false;
@@ -73,11 +73,12 @@ static uint64_t walk_ex(const pt_area *a, uint64_t va, bool *large) {
             *large = true;
             assert_int_equal(e & GLINT_PTE_ADDR_MASK, va & ~((2 * MiB) - 1)); /* identity */
             assert_int_equal(e & ~(GLINT_PTE_ADDR_MASK | GLINT_PTE_PRESENT | GLINT_PTE_WRITE |
-                                   GLINT_PTE_NX | GLINT_PTE_LARGE),
+                                   GLINT_PTE_USER | GLINT_PTE_NX | GLINT_PTE_LARGE),
                              0);
             return e;
         }
-        assert_int_equal(e & ~GLINT_PTE_ADDR_MASK, GLINT_PTE_PRESENT | GLINT_PTE_WRITE);
+        assert_int_equal(e & ~GLINT_PTE_ADDR_MASK,
+                         GLINT_PTE_PRESENT | GLINT_PTE_WRITE | GLINT_PTE_USER);
         table = e & GLINT_PTE_ADDR_MASK;
     }
     uint64_t leaf = table_entry(a, table, (unsigned)((va >> 12) & 511));
@@ -86,9 +87,10 @@ static uint64_t walk_ex(const pt_area *a, uint64_t va, bool *large) {
         return 0;
     }
     assert_int_equal(leaf & GLINT_PTE_ADDR_MASK, va & ~(PAGE - 1)); /* identity */
-    /* No bits other than P, W, NX (no U/S, PWT, PCD, PAT...). */
-    assert_int_equal(
-        leaf & ~(GLINT_PTE_ADDR_MASK | GLINT_PTE_PRESENT | GLINT_PTE_WRITE | GLINT_PTE_NX), 0);
+    /* No bits other than P, W, U/S, NX (no PWT, PCD, PAT...). */
+    assert_int_equal(leaf & ~(GLINT_PTE_ADDR_MASK | GLINT_PTE_PRESENT | GLINT_PTE_WRITE |
+                              GLINT_PTE_USER | GLINT_PTE_NX),
+                     0);
     return leaf;
 }
 
@@ -276,6 +278,42 @@ static void test_area_full(void **state) {
     area_init(&a, 0x200000, 1, &b);
     assert_int_equal(glint_pt_map(&b, 0, PAGE, RW, NULL), GLINT_E_TOO_SMALL);
     assert_int_equal(b.used, PAGE);
+    guarded_free(&a.g);
+}
+
+/* Guest code runs at CPL 3: its pages carry U/S, the host's CPU tables,
+ * exception code, exception stack and metadata (GLINT_PT_KERNEL) do not,
+ * and the intermediate levels never decide (they are all U/S). */
+static void test_user_and_kernel_pages(void **state) {
+    (void)state;
+    pt_area a;
+    glint_pt_builder b;
+    glint_error err;
+    area_init(&a, 0x100000, 16, &b);
+    assert_int_equal(glint_pt_map(&b, 0x1000, PAGE, RX, &err), GLINT_OK);
+    assert_int_equal(glint_pt_map(&b, 0x2000, PAGE, RO | GLINT_PT_KERNEL, &err), GLINT_OK);
+    assert_int_equal(glint_pt_map(&b, 0x3000, PAGE, RX | GLINT_PT_KERNEL, &err), GLINT_OK);
+    assert_int_equal(glint_pt_map(&b, TOP - 2 * PAGE, 2 * PAGE, RW | GLINT_PT_KERNEL, &err),
+                     GLINT_OK);
+    assert_int_equal(glint_pt_map_ex(&b, 2 * MiB, 2 * MiB, RO, true, &err), GLINT_OK);
+    bool large;
+    assert_true(walk(&a, 0x1000) & GLINT_PTE_USER);
+    assert_false(walk(&a, 0x2000) & GLINT_PTE_USER);
+    assert_false(walk(&a, 0x2000) & GLINT_PTE_WRITE);
+    assert_true(walk(&a, 0x2000) & GLINT_PTE_NX);
+    assert_false(walk(&a, 0x3000) & GLINT_PTE_USER);
+    assert_false(walk(&a, 0x3000) & GLINT_PTE_NX);
+    assert_false(walk(&a, TOP - PAGE) & GLINT_PTE_USER);
+    assert_true(walk(&a, TOP - PAGE) & GLINT_PTE_WRITE);
+    assert_true(walk_ex(&a, 2 * MiB, &large) & GLINT_PTE_USER);
+    assert_true(large);
+    /* Unknown permission bits are refused, nothing is mapped. */
+    const uint64_t used = b.used;
+    assert_int_equal(glint_pt_map(&b, 0x5000, PAGE, RW | 0x8u, &err), GLINT_E_INVALID_ARGUMENT);
+    assert_contains(err.message, "permissions");
+    assert_int_equal(glint_pt_map(&b, 0x5000, PAGE, 0x80000000u, &err), GLINT_E_INVALID_ARGUMENT);
+    assert_int_equal(walk(&a, 0x5000), 0);
+    assert_int_equal(b.used, used);
     guarded_free(&a.g);
 }
 
@@ -477,7 +515,7 @@ int main(void) {
         cmocka_unit_test(test_map_and_walk),   cmocka_unit_test(test_layout_regions_fit),
         cmocka_unit_test(test_area_full),      cmocka_unit_test(test_bad_ranges),
         cmocka_unit_test(test_large_pages),    cmocka_unit_test(test_unmap),
-        cmocka_unit_test(test_corrupt_tables),
+        cmocka_unit_test(test_corrupt_tables), cmocka_unit_test(test_user_and_kernel_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GLINT_ABI_VERSION 1u
+#define GLINT_ABI_VERSION 2u
 
 /* ---- ELF note identifying a Glint guest and its ABI version ------------ */
 #define GLINT_NOTE_NAME "Glint" /* n_namesz = 6 (with NUL) */
@@ -41,9 +41,23 @@ struct glint_abi_note {
 /* Scratch region, from its base upwards:
  *   input buffer | output buffer | stack guard (unmapped) | stack |
  *   exception-stack guard (unmapped) | exception stack | metadata page
- * The metadata page is the last page below GLINT_PHYS_TOP. */
+ * The metadata page is the last page below GLINT_PHYS_TOP.  The exception
+ * stack and the metadata page are supervisor-only: guest code (CPL 3) can
+ * neither read nor write them; only the host's exception stubs (CPL 0) do. */
 #define GLINT_EXCEPTION_STACK_SIZE (16u * 1024u)
 #define GLINT_METADATA_SIZE GLINT_PAGE_SIZE
+#define GLINT_METADATA_GPA (GLINT_PHYS_TOP - GLINT_METADATA_SIZE)
+
+/* Snapshot region, after the PEB page: two host-owned, supervisor-only pages.
+ *   CPU tables page: GDT at +0, TSS at +GLINT_CPU_TSS_OFFSET, IDT at
+ *     +GLINT_CPU_IDT_OFFSET; read-only, never executable.
+ *   Exception code page: the host's CPL-0 exception stubs; read-only,
+ *     executable at CPL 0 only.
+ * Their contents belong to the host and to this ABI version; a guest image
+ * never contains them. */
+#define GLINT_CPU_TSS_OFFSET 0x100u
+#define GLINT_CPU_IDT_OFFSET 0x200u
+#define GLINT_CPU_EXCEPTION_VECTORS 32u
 #define GLINT_MIN_STACK_SIZE (16u * 1024u)
 
 /* Default and minimum sizes (bytes), cf. docs/abi.md. */
@@ -89,8 +103,8 @@ typedef struct glint_peb {
     uint64_t abi_version;
     uint64_t stack_top;           /* initial RSP of calls, 16-aligned */
     uint64_t stack_limit;         /* lowest stack byte; guard page below */
-    uint64_t exception_stack_top; /* IST1 stack top, 16-aligned */
-    uint64_t metadata;            /* guest address of glint_metadata */
+    uint64_t exception_stack_top; /* informational: CPL-0 stack (supervisor-only) */
+    uint64_t metadata;            /* informational: metadata page (supervisor-only) */
     uint32_t log_level;           /* records below this are not sent */
     uint32_t flags;               /* GLINT_PEB_FLAG_* */
     uint64_t mappings_generation; /* bumped on every map/unmap */
@@ -107,15 +121,22 @@ enum glint_port {
     GLINT_PORT_LOG = 0xE2,       /* log record on output */
     GLINT_PORT_PRINT = 0xE3,     /* print message on output */
     GLINT_PORT_ABORT = 0xE4,     /* abort message on output */
-    GLINT_PORT_EXCEPTION = 0xE5  /* exception record in the metadata page */
+    GLINT_PORT_EXCEPTION = 0xE5  /* host stubs only: record in the metadata page */
 };
 #define GLINT_PORT_FIRST 0xE0u
 #define GLINT_PORT_LAST 0xE5u
 
 /* ---- Guest entry contract -------------------------------------------------
+ * Guest code runs at CPL 3 (ring 3), from its first instruction.  The host
+ * builds the GDT, TSS, IDT and page tables in supervisor-only pages and loads
+ * GDTR/IDTR/TR and the segments itself; the guest never needs (and cannot
+ * execute) a privileged instruction.
+ *
  * First entry (initialisation): 64-bit long mode, paging on with the host's
- * page tables, CPL 0, interrupts off, CS=0x08 DS/ES/SS=0x10 (flat, hidden
- * parts loaded by the host; the guest installs its own GDT/IDT/TSS),
+ * page tables, CPL 3, CS = GLINT_SEL_USER_CODE, DS/ES/FS/GS/SS =
+ * GLINT_SEL_USER_DATA (flat), RFLAGS = 0x2 (IOPL 0, interrupts off); the
+ * TSS's I/O permission bitmap lets guest code OUT to GLINT_PORT_DONE ..
+ * GLINT_PORT_ABORT (one VM exit each) and to no other port (#GP),
  *   RIP = image base + ELF e_entry
  *   RSP = peb->stack_top
  *   RDI = guest address of the PEB
@@ -125,11 +146,22 @@ enum glint_port {
  * host resuming the guest after that OUT: the guest's dispatch loop then pops
  * the CALL message, pushes RESULT or ERROR and OUTs to GLINT_PORT_DONE again.
  * No register state is set by the host per call.
- */
-#define GLINT_GDT_CODE_SELECTOR 0x08u
-#define GLINT_GDT_DATA_SELECTOR 0x10u
+ *
+ * Exceptions: every vector of the IDT is a CPL-0 interrupt gate into the
+ * host's stubs (vectors 3 and 4 are callable from CPL 3, as INT3 and INTO).
+ * The CPU switches to the exception stack (TSS.RSP0); the stub stores the
+ * exception record into the metadata page and executes OUT to
+ * GLINT_PORT_EXCEPTION.  The host never resumes a guest after an exception.
+ *
+ * GDT (8-byte descriptors): */
+#define GLINT_SEL_KERNEL_CODE 0x08u      /* 64-bit code, DPL 0 */
+#define GLINT_SEL_KERNEL_DATA 0x10u      /* data, DPL 0 */
+#define GLINT_SEL_USER_CODE (0x18u | 3u) /* 64-bit code, DPL 3 */
+#define GLINT_SEL_USER_DATA (0x20u | 3u) /* data, DPL 3 */
+#define GLINT_SEL_TSS 0x28u              /* 64-bit TSS, two slots */
+#define GLINT_GDT_ENTRIES 7u
 
-/* ---- Metadata page (top page of scratch, guest-written) ----------------- */
+/* ---- Metadata page (top page of scratch, written by the host's stubs) ---- */
 typedef struct glint_exception_record {
     uint64_t vector;
     uint64_t error_code;
@@ -139,11 +171,15 @@ typedef struct glint_exception_record {
     uint64_t rsp;
     uint64_t ss;
     uint64_t cr2;
+    /* General registers at the fault, in this order (the stubs store them
+     * at fixed offsets: see host/src/exception_stubs_x86_64.asm). */
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 } glint_exception_record;
 
 typedef struct glint_metadata {
     glint_exception_record exception; /* valid on GLINT_PORT_EXCEPTION */
-    uint64_t reserved[56];
+    uint64_t reserved[41];
 } glint_metadata;
 
 /* ---- Compile-time agreement ---------------------------------------------- */
@@ -160,6 +196,13 @@ _Static_assert(GLINT_PEB_SIZE + GLINT_MAX_FILE_MAPPINGS * sizeof(glint_file_mapp
                    GLINT_PAGE_SIZE,
                "PEB and file-mapping table must share one page");
 _Static_assert(sizeof(glint_metadata) <= GLINT_METADATA_SIZE, "metadata fits its page");
+_Static_assert(offsetof(glint_exception_record, cr2) == 56, "exception record: CPU frame");
+_Static_assert(offsetof(glint_exception_record, rax) == 64, "exception record: registers");
+_Static_assert(offsetof(glint_exception_record, r15) == 176, "exception record: registers");
+_Static_assert(GLINT_METADATA_GPA == 0xFFFFFF000ull, "exception stubs hard-code the metadata page");
+_Static_assert(GLINT_CPU_TSS_OFFSET >= GLINT_GDT_ENTRIES * 8u, "GDT fits before the TSS");
+_Static_assert(GLINT_CPU_IDT_OFFSET + GLINT_CPU_EXCEPTION_VECTORS * 16u <= GLINT_PAGE_SIZE,
+               "IDT fits its page");
 _Static_assert(sizeof(struct glint_abi_note) == 8, "ABI note size");
 
 #endif /* GLINT_ABI_H */

@@ -5,6 +5,10 @@
 #ifndef GLINT_STATUS_H
 #define GLINT_STATUS_H
 
+/* libglint is built with -fvisibility=hidden; these declarations are part
+ * of its API (exported by libglint.so).  For guests it changes nothing. */
+#pragma GCC visibility push(default)
+
 typedef enum glint_status {
     GLINT_OK = 0,
     /* Caller and configuration errors. */
@@ -52,4 +56,5 @@ const char *glint_status_name(int status);
 /* One-line English description. */
 const char *glint_status_describe(int status);
 
+#pragma GCC visibility pop
 #endif /* GLINT_STATUS_H */

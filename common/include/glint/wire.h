@@ -35,6 +35,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* libglint is built with -fvisibility=hidden; these declarations are part
+ * of its API (exported by libglint.so).  For guests it changes nothing. */
+#pragma GCC visibility push(default)
+
 #define GLINT_WIRE_VERSION 1u
 #define GLINT_MAX_ARGS 16u
 #define GLINT_MAX_NAME_LEN 127u /* function name bytes, without NUL */
@@ -269,4 +273,5 @@ bool glint_decode_function_next(glint_reader *body, glint_function_view *out);
 bool glint_put_function(glint_writer *w, const char *name, glint_type ret, const glint_type *params,
                         uint32_t argc);
 
+#pragma GCC visibility pop
 #endif /* GLINT_WIRE_H */

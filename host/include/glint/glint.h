@@ -30,6 +30,10 @@
 #include "glint/status.h"
 #include "glint/wire.h"
 
+/* libglint is built with -fvisibility=hidden: what this header declares is
+ * its API, the only symbols libglint.so exports (with the version script). */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -162,6 +166,8 @@ const glint_function_info *glint_sandbox_find_function(const glint_sandbox *sb, 
 typedef struct glint_layout_info {
     uint64_t code_gpa, code_size;
     uint64_t peb_gpa;
+    uint64_t cpu_tables_gpa;     /* GDT, TSS, IDT: host-owned, supervisor-only, read-only */
+    uint64_t exception_code_gpa; /* the host's CPL-0 exception stubs: supervisor-only */
     uint64_t heap_gpa, heap_size;
     uint64_t init_data_gpa, init_data_size;
     uint64_t page_tables_gpa, page_tables_size;
@@ -274,4 +280,6 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 #endif /* GLINT_GLINT_H */
