@@ -9,7 +9,7 @@
  * and OUT to GLINT_PORT_EXCEPTION using integer instructions only (a
  * paravirtual KVM such as PVM emulates CPL-0 code and has no SSE there).
  *
- * Pure functions over caller-provided buffers; no KVM, unit-tested.
+ * Functions over caller-provided buffers; no KVM, unit-tested.
  */
 #ifndef GLINT_CPU_H
 #define GLINT_CPU_H
@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 #include "glint/abi.h"
+#include "glint/glint.h"
+#include "paging.h"
 
 /* RFLAGS of the first entry: reserved bit 1, IOPL 0 (the TSS's I/O bitmap
  * decides which ports CPL 3 may use), interrupts off. */
@@ -44,6 +46,14 @@ size_t glint_cpu_write_exception_code(uint8_t *page);
 
 /* The stubs' size in bytes. */
 size_t glint_cpu_exception_code_size(void);
+
+/* Installs the host's CPU state into a guest laid out as l: writes the
+ * tables and the exception code into snap (the host view of the snapshot
+ * region, l->snapshot_gpa onwards; both pages zero-filled) and maps those two
+ * pages, the exception stack and the metadata page supervisor-only in pt.
+ * Errors: those of glint_pt_map (GLINT_E_TOO_SMALL when pt is full). */
+glint_status glint_cpu_install(uint8_t *snap, const glint_layout_info *l, glint_pt_builder *pt,
+                               glint_error *err);
 
 /* Entry state for a guest whose tables were written at tables_gpa. */
 void glint_cpu_entry_state(glint_cpu_entry *e, uint64_t tables_gpa, uint64_t cr3, uint64_t rip,

@@ -206,6 +206,23 @@ void glint_cpu_write_tables(uint8_t *page, uint64_t tables_gpa, uint64_t excepti
     }
 }
 
+glint_status glint_cpu_install(uint8_t *snap, const glint_layout_info *l, glint_pt_builder *pt,
+                               glint_error *err) {
+    glint_cpu_write_tables(snap + (l->cpu_tables_gpa - l->snapshot_gpa), l->cpu_tables_gpa,
+                           l->exception_code_gpa, l->exception_stack_gpa + l->exception_stack_size);
+    glint_cpu_write_exception_code(snap + (l->exception_code_gpa - l->snapshot_gpa));
+    /* Read-only even for CPL 0 (CR0.WP): nothing writes descriptor tables
+     * after this (accessed and busy bits are preset). */
+    glint_status st;
+    if ((st = glint_pt_map(pt, l->cpu_tables_gpa, GLINT_PAGE_SIZE,
+                           GLINT_PERM_READ | GLINT_PT_KERNEL, err)) != GLINT_OK ||
+        (st = glint_pt_map(pt, l->exception_code_gpa, GLINT_PAGE_SIZE,
+                           GLINT_PERM_READ | GLINT_PERM_EXEC | GLINT_PT_KERNEL, err)) != GLINT_OK)
+        return st;
+    return glint_pt_map(pt, l->exception_stack_gpa, l->exception_stack_size + GLINT_METADATA_SIZE,
+                        GLINT_PERM_READ | GLINT_PERM_WRITE | GLINT_PT_KERNEL, err);
+}
+
 void glint_cpu_entry_state(glint_cpu_entry *e, uint64_t tables_gpa, uint64_t cr3, uint64_t rip,
                            uint64_t rsp, uint64_t rdi, uint64_t rsi) {
     memset(e, 0, sizeof *e);

@@ -98,7 +98,5 @@ typedef struct glint_hv_ops {
 
 extern const glint_hv_ops glint_hv_kvm_ops;
 
-/* True when the KVM device exists and can be opened read/write. */
-bool glint_kvm_available(void);
 
 #endif /* GLINT_HV_H */

@@ -81,14 +81,6 @@ struct glint_hv {
     glint_hv_counters counters;
 };
 
-bool glint_kvm_available(void) {
-    int fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
-    if (fd < 0) return false;
-    int api = ioctl(fd, KVM_GET_API_VERSION, 0);
-    close(fd);
-    return api == KVM_EXPECTED_API;
-}
-
 /* ioctl that restarts on EINTR, for setup calls that must not fail spuriously. */
 static int kvm_ioctl(glint_hv *hv, int fd, unsigned long req, void *arg) {
     int r;

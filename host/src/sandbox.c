@@ -194,16 +194,13 @@ static glint_status build_page_tables(uint8_t *snap, const glint_layout_info *l,
     glint_pt_init(&pt, snap + (l->page_tables_gpa - l->snapshot_gpa), l->page_tables_gpa,
                   l->page_tables_size);
     if ((st = map_image(&pt, elf, l->code_gpa, err)) != GLINT_OK) return st;
+    /* The host's CPU state: supervisor-only, never writable by guest code. */
+    if ((st = glint_cpu_install(snap, l, &pt, err)) != GLINT_OK) return st;
     const struct {
         uint64_t gpa, size;
         uint32_t perms;
     } regions[] = {
         {l->peb_gpa, PAGE, GLINT_PERM_READ},
-        /* The host's CPU state: supervisor-only, never writable by guest code. */
-        {l->cpu_tables_gpa, PAGE, GLINT_PERM_READ | GLINT_PT_KERNEL},
-        {l->exception_code_gpa, PAGE, GLINT_PERM_READ | GLINT_PERM_EXEC | GLINT_PT_KERNEL},
-        {l->exception_stack_gpa, l->exception_stack_size + GLINT_METADATA_SIZE,
-         GLINT_PERM_READ | GLINT_PERM_WRITE | GLINT_PT_KERNEL},
         {l->heap_gpa, l->heap_size, GLINT_PERM_READ | GLINT_PERM_WRITE},
         {l->init_data_gpa, l->init_data_size, init_perms | GLINT_PERM_READ},
         {l->input_gpa, l->input_size + l->output_size, GLINT_PERM_READ | GLINT_PERM_WRITE},
@@ -260,9 +257,6 @@ static glint_status build_image(glint_sandbox *sb, const glint_elf_info *elf, co
     st = glint_elf_load(elf, data, size, snap, l->code_size, l->code_gpa, err);
     if (st == GLINT_OK) {
         write_peb(snap, l, &sb->cfg);
-        glint_cpu_write_tables(snap + (l->cpu_tables_gpa - l->snapshot_gpa), l->cpu_tables_gpa,
-                               l->exception_code_gpa, l->exception_stack_gpa + l->exception_stack_size);
-        glint_cpu_write_exception_code(snap + (l->exception_code_gpa - l->snapshot_gpa));
         if (sb->cfg.init_data_size != 0)
             memcpy(snap + (l->init_data_gpa - l->snapshot_gpa), sb->cfg.init_data,
                    sb->cfg.init_data_size);
@@ -605,7 +599,9 @@ static glint_status handle_host_call(glint_sandbox *sb, glint_reader *body) {
     memset(&ret, 0, sizeof ret);
     ret.type = f->ret;
     sb->host_call.has_message = false;
+    GLINT_TRACE_HOST_CALL_START(sb, f->name, call.argc);
     glint_status st = f->fn(&sb->host_call, f->user, call.args, call.argc, &ret);
+    GLINT_TRACE_HOST_CALL_END(sb, f->name, st);
     if (st != GLINT_OK) {
         if (!sb->host_call.has_message)
             snprintf(sb->host_call.message, sizeof sb->host_call.message,
@@ -777,6 +773,7 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
         if (sb->deadline_ns != 0 && monotonic_ns() >= sb->deadline_ns) return fail_deadline(sb);
         st = sb->hv_ops->run(sb->hv, &ex, &sb->last_error);
         if (st != GLINT_OK) return glint_sb_poison(sb);
+        GLINT_TRACE_VM_EXIT(sb, ex.kind, ex.port, ex.reason);
         switch (ex.kind) {
         case GLINT_EXIT_IO:
             sb->counters.exits_io++;
@@ -956,6 +953,7 @@ bool glint_sandbox_kill(glint_sandbox *sb) {
         }
     }
     if (hit) pthread_kill(sb->vcpu_thread, sb->cancel_signal);
+    GLINT_TRACE_KILL(sb, hit);
     atomic_fetch_sub_explicit(&sb->killers, 1, memory_order_acq_rel);
     return hit;
 }
@@ -1142,6 +1140,7 @@ glint_status glint_sandbox_call(glint_sandbox *sb, const char *name, glint_type 
     st = begin_run(sb);
     if (st == GLINT_OK) st = glint_sb_run_until_done(sb);
     end_run(sb);
+    GLINT_TRACE_CALL_END(sb, name, st);
     if (st != GLINT_OK) return st;
     st = read_call_result(sb, name, ret, result);
     if (st == GLINT_OK) sb->counters.guest_calls++;

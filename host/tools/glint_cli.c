@@ -3,6 +3,7 @@
  *
  *   glint call [OPTIONS] GUEST.elf FUNCTION [ARGS...]
  *   glint inspect [OPTIONS] GUEST.elf
+ *   glint doctor [--brief]
  *
  * Arguments are parsed according to the function's declared signature, which
  * the guest reports at initialisation.
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,9 @@ static void usage(FILE *f) {
     fputs("usage:\n"
           "  glint call [OPTIONS] GUEST.elf FUNCTION [ARGS...]\n"
           "  glint inspect [OPTIONS] GUEST.elf\n"
+          "  glint doctor [--brief]   what /dev/kvm is here and whether guests run on it\n"
+          "                           (exit 0: they run; 2: no usable /dev/kvm; 3: KVM but\n"
+          "                           guests do not run)\n"
           "options:\n"
           "  --heap BYTES         guest heap size (default 131072)\n"
           "  --scratch BYTES      scratch region size (default 294912)\n"
@@ -185,6 +190,48 @@ static void report_error(const char *what, glint_status st, const glint_error *e
             e->message[0] ? e->message : glint_status_describe(st), glint_status_name(st));
 }
 
+/* glint doctor: the hypervisor probe, for people and for scripts (the exit
+ * status says whether guests run; --brief prints one line). */
+static int doctor(bool brief) {
+    glint_hypervisor_info hi;
+    glint_hypervisor_probe(&hi, true);
+    const int rc = hi.guests_run ? 0 : hi.device_opens ? 3 : 2;
+    char where[64] = "";
+    if (hi.nested)
+        snprintf(where, sizeof where, ", nested under %s",
+                 hi.outer_hypervisor[0] ? hi.outer_hypervisor : "a hypervisor");
+    if (brief) {
+        printf("kvm %s%s: %s\n", glint_hypervisor_kind_name(hi.kind), where,
+               hi.guests_run ? "guests run" : hi.message);
+        return rc;
+    }
+    printf("/dev/kvm:      %s\n", !hi.device_exists ? "missing"
+                                  : hi.device_opens  ? "present, opens read/write"
+                                                     : "present, does not open");
+    if (!hi.device_opens) {
+        printf("               %s\n", hi.message);
+        return rc;
+    }
+    printf("KVM API:       %d\n", hi.api_version);
+    printf("kind:          %s", glint_hypervisor_kind_name(hi.kind));
+    if (hi.kind_source[0]) printf(" (from %s)", hi.kind_source);
+    switch (hi.kind) {
+    case GLINT_HYPERVISOR_PVM:
+        printf(": paravirtual; CPL-3 guest code native, CPL-0 code emulated");
+        break;
+    case GLINT_HYPERVISOR_VMX:
+    case GLINT_HYPERVISOR_SVM: printf(": hardware virtualisation"); break;
+    default: break;
+    }
+    printf("\nhost:          %s\n", hi.nested ? where + 2 : "not itself a guest (bare metal)");
+    printf("capabilities:\n");
+    for (uint32_t i = 0; i < hi.cap_count; i++)
+        printf("  %-34s %-3s %s%s\n", hi.caps[i].name, hi.caps[i].present ? "yes" : "NO",
+               hi.caps[i].required ? "(required) " : "", hi.caps[i].use);
+    printf("probe guest:   %s\n", hi.message);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     glint_config cfg;
     glint_config_init(&cfg);
@@ -202,6 +249,14 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "--version") == 0) {
         printf("glint %s\n", GLINT_VERSION_STRING); /* from project(VERSION) via CMake */
         return 0;
+    }
+    if (strcmp(cmd, "doctor") == 0) {
+        bool brief = argc == 3 && strcmp(argv[2], "--brief") == 0;
+        if (argc > 3 || (argc == 3 && !brief)) {
+            usage(stderr);
+            return 1;
+        }
+        return doctor(brief);
     }
     int ai = 2;
     for (; ai < argc && strncmp(argv[ai], "--", 2) == 0; ai += 2) {

@@ -82,19 +82,9 @@ static void test_tiny_guest_port_write(void **state) {
         glint_pt_map(&pt, l.stack_gpa, l.stack_size, GLINT_PERM_READ | GLINT_PERM_WRITE, &err),
         GLINT_OK);
     /* The host's CPU state, supervisor-only, as the sandbox builds it. */
-    glint_cpu_write_tables(glint_gmem_span(&gm, l.cpu_tables_gpa, GLINT_PAGE_SIZE), l.cpu_tables_gpa,
-                           l.exception_code_gpa, l.exception_stack_gpa + l.exception_stack_size);
-    glint_cpu_write_exception_code(glint_gmem_span(&gm, l.exception_code_gpa, GLINT_PAGE_SIZE));
-    assert_int_equal(glint_pt_map(&pt, l.cpu_tables_gpa, GLINT_PAGE_SIZE,
-                                  GLINT_PERM_READ | GLINT_PT_KERNEL, &err),
-                     GLINT_OK);
-    assert_int_equal(glint_pt_map(&pt, l.exception_code_gpa, GLINT_PAGE_SIZE,
-                                  GLINT_PERM_READ | GLINT_PERM_EXEC | GLINT_PT_KERNEL, &err),
-                     GLINT_OK);
-    assert_int_equal(glint_pt_map(&pt, l.exception_stack_gpa,
-                                  l.exception_stack_size + GLINT_METADATA_SIZE,
-                                  GLINT_PERM_READ | GLINT_PERM_WRITE | GLINT_PT_KERNEL, &err),
-                     GLINT_OK);
+    assert_int_equal(
+        glint_cpu_install(glint_gmem_span(&gm, l.snapshot_gpa, l.snapshot_size), &l, &pt, &err),
+        GLINT_OK);
 
     glint_hv *hv = NULL;
     const glint_hv_ops *ops = &glint_hv_kvm_ops;

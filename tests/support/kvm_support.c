@@ -10,11 +10,18 @@
 #endif
 
 void glint_test_require_kvm(void) {
-    if (!glint_kvm_available()) {
-        fprintf(stderr, "NOT RUN: /dev/kvm is not usable here; run this test through "
-                        "scripts/test.sh or tests/harness/kvm-harness.sh\n");
+    /* Not "does /dev/kvm open": does a guest run on it (a paravirtual KVM
+     * opens and answers every ioctl and may still not run guests). */
+    glint_hypervisor_info hi;
+    if (glint_hypervisor_probe(&hi, true) != GLINT_OK || !hi.guests_run) {
+        fprintf(stderr,
+                "NOT RUN: guests do not run on this machine's KVM (%s); run this test through "
+                "scripts/test.sh or tests/harness/kvm-harness.sh\n",
+                hi.message);
         exit(GLINT_SKIP_CODE);
     }
+    printf("KVM: %s%s%s\n", glint_hypervisor_kind_name(hi.kind), hi.nested ? ", nested under " : "",
+           hi.nested ? hi.outer_hypervisor : "");
 }
 
 const char *glint_test_guest_path(const char *name) {

@@ -277,6 +277,59 @@ uint64_t glint_snapshot_memory_size(const glint_snapshot *snap);
 glint_status glint_snapshot_save(const glint_snapshot *snap, const char *path, glint_error *err);
 glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_error *err);
 
+/* ---- The hypervisor (docs/architecture.md, "Which KVM") -----------------
+ * What this machine's /dev/kvm is and whether guests run on it.  KVMs
+ * differ: hardware virtualisation (Intel VMX, AMD SVM; maybe nested inside
+ * another VM) runs every guest instruction natively; a paravirtual KVM such
+ * as PVM ("pagetable-based virtual machine") runs CPL-3 code natively but
+ * emulates CPL-0 code.  Glint's guests run at CPL 3 and need CPL 0 only for
+ * exception reports, so they run on both; the probe checks that instead of
+ * trusting that /dev/kvm opens. */
+typedef enum glint_hypervisor_kind {
+    GLINT_HYPERVISOR_NONE = 0,    /* no usable /dev/kvm */
+    GLINT_HYPERVISOR_UNKNOWN = 1, /* KVM answers, the kind is not known */
+    GLINT_HYPERVISOR_VMX = 2,     /* Intel VT-x (kvm_intel) */
+    GLINT_HYPERVISOR_SVM = 3,     /* AMD-V (kvm_amd) */
+    GLINT_HYPERVISOR_PVM = 4      /* paravirtual (kvm_pvm): CPL-0 guest code emulated */
+} glint_hypervisor_kind;
+
+#define GLINT_HYPERVISOR_MAX_CAPS 16u
+
+typedef struct glint_hypervisor_cap {
+    const char *name; /* "KVM_CAP_IMMEDIATE_EXIT" (static string) */
+    const char *use;  /* what Glint uses it for (static string) */
+    bool required;    /* Glint refuses to run without it */
+    bool present;
+} glint_hypervisor_cap;
+
+typedef struct glint_hypervisor_info {
+    bool device_exists; /* /dev/kvm exists */
+    bool device_opens;  /* and opens read/write */
+    int open_errno;     /* errno of the failed open, 0 otherwise */
+    int api_version;    /* KVM_GET_API_VERSION; -1 when not known */
+    glint_hypervisor_kind kind;
+    char kind_source[96];     /* what the kind was read from ("/sys/module/kvm_pvm") */
+    bool nested;              /* this host is itself a guest (CPUID.1:ECX[31]) */
+    char outer_hypervisor[13]; /* its hypervisor's CPUID vendor ("KVMKVMKVM", "TCGTCGTCGTCG"), or "" */
+    uint32_t cap_count;
+    glint_hypervisor_cap caps[GLINT_HYPERVISOR_MAX_CAPS];
+    bool probe_ran;    /* a probe guest was attempted (run_guest and KVM usable) */
+    bool guests_run;   /* it ran: CPL-3 code with SSE, an OUT exit, an exception report */
+    uint64_t probe_ns; /* wall time of the probe guest (VM creation to last exit) */
+    char message[GLINT_ERROR_MESSAGE_SIZE]; /* summary, or why guests do not run here */
+} glint_hypervisor_info;
+
+/* Fills *out.  With run_guest, also creates a small VM exactly as sandboxes
+ * are set up (CPL 3, host GDT/IDT/TSS and exception stubs) and runs a probe
+ * guest in it: SSE at CPL 3, an OUT to the DONE port, then UD2, which must
+ * come back as an exception report from the stubs.  Returns GLINT_OK when
+ * the information could be gathered (whatever it says; guests_run tells
+ * whether sandboxes work), GLINT_E_INVALID_ARGUMENT for a NULL out.  Never
+ * prints; thread-safe; the probe VM is destroyed before it returns. */
+glint_status glint_hypervisor_probe(glint_hypervisor_info *out, bool run_guest);
+/* "none", "unknown", "vmx", "svm", "pvm". */
+const char *glint_hypervisor_kind_name(glint_hypervisor_kind kind);
+
 #ifdef __cplusplus
 }
 #endif
