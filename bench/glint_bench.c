@@ -1009,6 +1009,7 @@ typedef struct host_info {
     char cpu[160];
     char kernel[160];
     bool in_harness;
+    glint_hypervisor_kind kvm_kind;
     char kvm_line[400];
 } host_info;
 
@@ -1076,14 +1077,24 @@ static void detect_host(host_info *h) {
     if (uname(&u) == 0) snprintf(h->kernel, sizeof h->kernel, "%s %s", u.sysname, u.release);
     const char *ih = getenv("GLINT_IN_HARNESS");
     h->in_harness = ih != NULL && strcmp(ih, "1") == 0;
+    glint_hypervisor_info hi;
+    glint_hypervisor_probe(&hi, false);
+    h->kvm_kind = hi.kind;
+    const char *kind_words = hi.kind == GLINT_HYPERVISOR_PVM
+                                 ? "PVM (paravirtual: CPL-3 guest code native, CPL-0 code "
+                                   "emulated, exits ~0.1 ms)"
+                             : hi.kind == GLINT_HYPERVISOR_VMX ? "VMX (hardware virtualisation)"
+                             : hi.kind == GLINT_HYPERVISOR_SVM ? "SVM (hardware virtualisation)"
+                                                               : "of unknown kind";
     if (h->hypervisor)
         snprintf(h->kvm_line, sizeof h->kvm_line,
-                 "KVM: NESTED under %s%s%s%s - wall times are not bare-metal figures; "
+                 "KVM: %s, NESTED under %s%s%s%s - wall times are not bare-metal figures; "
                  "compare counts, not times",
-                 h->hv_name, h->dmi[0] ? " [" : "", h->dmi, h->dmi[0] ? "]" : "");
+                 kind_words, h->hv_name, h->dmi[0] ? " [" : "", h->dmi, h->dmi[0] ? "]" : "");
     else
         snprintf(h->kvm_line, sizeof h->kvm_line,
-                 "KVM: native (no hypervisor CPUID bit: this kernel runs on bare metal)");
+                 "KVM: %s, native (no hypervisor CPUID bit: this kernel runs on bare metal)",
+                 kind_words);
     if (h->in_harness) {
         size_t len = strlen(h->kvm_line);
         snprintf(h->kvm_line + len, sizeof h->kvm_line - len,
@@ -1619,7 +1630,8 @@ int main(int argc, char **argv) {
         return 2;
     }
 
-    printf("# Glint benchmarks\n\n");
+    printf("# Glint benchmarks on %s KVM%s\n\n", glint_hypervisor_kind_name(h.kvm_kind),
+           h.in_harness ? " (QEMU harness)" : "");
     printf("**%s**\n\n", h.kvm_line);
     printf("host: %s; CPU: %s; %s; %s\n", h.kernel, h.cpu[0] ? h.cpu : "?",
            h.dmi[0] ? h.dmi : "no DMI", opt.iterations ? "fixed iterations" : "quick mode");

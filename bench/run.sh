@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh - THE benchmark command: builds glint_bench (and its guest) in build/ if needed, then runs
-# it - directly when /dev/kvm is usable here, otherwise inside the QEMU KVM harness
+# it - directly when a probe guest runs on this machine's /dev/kvm (`glint doctor`, as scripts/test.sh and
+# scripts/demo.sh decide), otherwise inside the QEMU KVM harness
 # (tests/harness/kvm-harness.sh, nested KVM under an emulated CPU: the counts are right, the times are
 # not bare-metal times).  The table goes to stdout, the JSON to build/bench.json.  See docs/benchmarks.md.
 #
@@ -8,7 +9,7 @@
 #
 #   --build DIR     build directory (default: build/ in the repository; env GLINT_BUILD_DIR)
 #   --json PATH     JSON output (default: DIR/bench.json)
-#   --direct        run on this machine's /dev/kvm (fail if unusable)
+#   --direct        run on this machine's /dev/kvm (fail if guests do not run there)
 #   --harness       run inside the QEMU KVM harness even if /dev/kvm works
 #   anything else   passed to glint_bench: --quick (default), --iterations N, --config NAME,
 #                   --scenario PREFIX, --clones N
@@ -44,19 +45,24 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
 fi
 cmake --build "$build" --target glint_bench bench_guest -j "$(nproc 2>/dev/null || echo 2)" >&2
 
+cmake --build "$build" --target glint_cli -j "$(nproc 2>/dev/null || echo 2)" >&2
 bench=$build/bench/glint_bench
-kvm_usable() { [[ -c /dev/kvm ]] && (exec 3<>/dev/kvm) 2>/dev/null; }
+# shellcheck source=../scripts/kvm-here.sh
+source "$root/scripts/kvm-here.sh"
 if [[ $mode == auto ]]; then
-    if kvm_usable; then mode=direct; else mode=harness; fi
+    if guests_run_here "$build"; then mode=direct; else mode=harness; fi
 fi
 mkdir -p "$(dirname "$json")"
 case $mode in
     direct)
-        kvm_usable || { echo "run.sh: /dev/kvm is not usable here" >&2; exit 2; }
+        [[ -n ${GLINT_KVM_HERE:-} ]] || guests_run_here "$build" || {
+            echo "run.sh: guests do not run on this machine's KVM" >&2
+            exit 2
+        }
         exec "$bench" --json "$json" "${args[@]}"
         ;;
     harness)
-        echo "run.sh: no usable /dev/kvm here: running in the QEMU KVM harness (nested, emulated CPU)" >&2
+        echo "run.sh: guests do not run here (or --harness): running in the QEMU KVM harness (nested, emulated CPU)" >&2
         exec "$root/tests/harness/kvm-harness.sh" -- "$bench" --json "$json" "${args[@]}"
         ;;
 esac

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh: THE demo command.  Installs missing packages, builds build/, and runs the demo guest with the
-# glint command-line tool.  The demo needs KVM: where /dev/kvm is not usable (no hardware virtualisation,
-# as on our CI machines) it runs inside the KVM test harness VM (tests/harness/kvm-harness.sh), which
-# costs a boot of about 5-10 s and runs everything ~100x slower than real KVM (software CPU).
+# glint command-line tool.  The demo needs KVM: it runs directly where a probe guest runs on this
+# machine's /dev/kvm (`glint doctor`: hardware VMX/SVM, or a paravirtual PVM as on our machines), and
+# otherwise inside the KVM test harness VM (tests/harness/kvm-harness.sh), which costs a boot of about
+# 5-10 s and runs everything ~100x slower than real KVM (software CPU).
 #
 #   scripts/demo.sh            (as root on a fresh machine: it installs packages)
 
@@ -21,15 +22,18 @@ if ! { cmake -B build -S . && cmake --build build -j "$(nproc 2>/dev/null || ech
     exit 1
 fi
 
-kvm_usable() { [[ -c /dev/kvm ]] && (exec 3<>/dev/kvm) 2>/dev/null; }
+# shellcheck source=kvm-here.sh
+source "$root/scripts/kvm-here.sh"
+echo "=== KVM here? (glint doctor)"
+if guests_run_here build; then kvm_direct=1; else kvm_direct=0; fi
 
-# run_in_kvm COMMAND [ARGS...]: run COMMAND where /dev/kvm works.  Every call without a usable /dev/kvm
-# boots one harness VM, so put several demo steps into one call (e.g. run_in_kvm sh -c '...').
+# run_in_kvm COMMAND [ARGS...]: run COMMAND where guests run.  Every call without them here boots one
+# harness VM, so put several demo steps into one call (e.g. run_in_kvm sh -c '...').
 run_in_kvm() {
-    if kvm_usable; then
+    if ((kvm_direct)); then
         "$@"
     else
-        echo "=== no usable /dev/kvm here: running in the KVM test harness VM (emulated CPU, slow)" >&2
+        echo "=== guests do not run on this machine's KVM: running in the KVM test harness VM (emulated CPU, slow)" >&2
         tests/harness/kvm-harness.sh -- "$@"
     fi
 }
