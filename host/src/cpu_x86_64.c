@@ -98,48 +98,66 @@ __asm__(".pushsection .rodata.glint_exception_code,\"a\",@progbits\n"
         "  pushq $\\v\n"
         "  jmp .Lglint_exception_common\n"
         "  .balign " STR(STUB_SIZE) ", 0xcc\n"
-        ".endr\n"
-        ".Lglint_exception_common:\n"
-        "  movabsq %rax, 0xFFFFFF000 + " STR(REC_RAX) "\n"
-        "  movabsq $0xFFFFFF000, %rax\n"
-        "  movq %rbx, " STR(REC_RAX) " + 8(%rax)\n"
-        "  movq %rcx, " STR(REC_RAX) " + 16(%rax)\n"
-        "  movq %rdx, " STR(REC_RAX) " + 24(%rax)\n"
-        "  movq %rsi, " STR(REC_RAX) " + 32(%rax)\n"
-        "  movq %rdi, " STR(REC_RAX) " + 40(%rax)\n"
-        "  movq %rbp, " STR(REC_RAX) " + 48(%rax)\n"
-        "  movq %r8, " STR(REC_RAX) " + 56(%rax)\n"
-        "  movq %r9, " STR(REC_RAX) " + 64(%rax)\n"
-        "  movq %r10, " STR(REC_RAX) " + 72(%rax)\n"
-        "  movq %r11, " STR(REC_RAX) " + 80(%rax)\n"
-        "  movq %r12, " STR(REC_RAX) " + 88(%rax)\n"
-        "  movq %r13, " STR(REC_RAX) " + 96(%rax)\n"
-        "  movq %r14, " STR(REC_RAX) " + 104(%rax)\n"
-        "  movq %r15, " STR(REC_RAX) " + 112(%rax)\n"
-        "  movq 0(%rsp), %rbx\n"
-        "  movq %rbx, " STR(REC_VECTOR) "(%rax)\n"
-        "  movq 8(%rsp), %rbx\n"
-        "  movq %rbx, " STR(REC_ERROR) "(%rax)\n"
-        "  movq 16(%rsp), %rbx\n"
-        "  movq %rbx, " STR(REC_RIP) "(%rax)\n"
-        "  movq 24(%rsp), %rbx\n"
-        "  movq %rbx, " STR(REC_CS) "(%rax)\n"
-        "  movq 32(%rsp), %rbx\n"
-        "  movq %rbx, " STR(REC_RFLAGS) "(%rax)\n"
-        "  movq 40(%rsp), %rbx\n"
-        "  movq %rbx, " STR(REC_RSP) "(%rax)\n"
-        "  movq 48(%rsp), %rbx\n"
-        "  movq %rbx, " STR(REC_SS) "(%rax)\n"
-        "  movq %cr2, %rbx\n"
-        "  movq %rbx, " STR(REC_CR2) "(%rax)\n"
-        "  outb %al, $0xE5\n"
-        "1:\n"
-        "  hlt\n"
-        "  jmp 1b\n"
-        ".globl glint_exception_code_end\n"
-        ".hidden glint_exception_code_end\n"
-        "glint_exception_code_end:\n"
-        ".popsection\n");
+                                    ".endr\n"
+                                    ".Lglint_exception_common:\n"
+                                    "  movabsq %rax, 0xFFFFFF000 + " STR(REC_RAX) "\n"
+                                                                                  "  movabsq "
+                                                                                  "$0xFFFFFF000, "
+                                                                                  "%rax\n"
+                                                                                  "  movq "
+                                                                                  "%rbx, " STR(
+                                                                                      REC_RAX) " + "
+                                                                                               "8(%"
+                                                                                               "rax"
+                                                                                               ")\n"
+                                                                                               "  "
+                                                                                               "mov"
+                                                                                               "q "
+                                                                                               "%rc"
+                                                                                               "x,"
+                                                                                               " " STR(REC_RAX) " + 16(%rax)\n"
+                                                                                                                "  movq %rdx, " STR(
+                                                                                                                    REC_RAX) " + 24(%rax)\n"
+                                                                                                                             "  movq %rsi, " STR(
+                                                                                                                                 REC_RAX) " + 32(%rax)\n"
+                                                                                                                                          "  movq %rdi, " STR(REC_RAX) " + 40(%rax)\n"
+                                                                                                                                                                       "  movq %rbp, " STR(REC_RAX) " + 48(%rax)\n"
+                                                                                                                                                                                                    "  movq %r8, " STR(REC_RAX) " + 56(%rax)\n"
+                                                                                                                                                                                                                                "  movq %r9, " STR(REC_RAX) " + 64(%rax)\n"
+                                                                                                                                                                                                                                                            "  movq %r10, " STR(REC_RAX) " + 72(%rax)\n"
+                                                                                                                                                                                                                                                                                         "  movq %r11, " STR(
+                                                                                                                                                                                                                                                                                             REC_RAX) " + 80(%rax)\n"
+                                                                                                                                                                                                                                                                                                      "  movq %r12, " STR(REC_RAX) " + 88(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                   "  movq %r13, " STR(REC_RAX) " + 96(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                "  movq %r14, " STR(
+                                                                                                                                                                                                                                                                                                                                                                    REC_RAX) " + 104(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                             "  movq %r15, " STR(
+                                                                                                                                                                                                                                                                                                                                                                                 REC_RAX) " + 112(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                                          "  movq 0(%rsp), %rbx\n"
+                                                                                                                                                                                                                                                                                                                                                                                          "  movq %rbx, " STR(REC_VECTOR) "(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                          "  movq 8(%rsp), %rbx\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                          "  movq %rbx, " STR(REC_ERROR) "(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                         "  movq 16(%rsp), %rbx\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                         "  movq %rbx, " STR(REC_RIP) "(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                      "  movq 24(%rsp), %rbx\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                      "  movq %rbx, " STR(REC_CS) "(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                  "  movq 32(%rsp), %rbx\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                  "  movq %rbx, " STR(REC_RFLAGS) "(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                  "  movq 40(%rsp), %rbx\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                  "  movq %rbx, " STR(
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                      REC_RSP) "(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                               "  movq 48(%rsp), %rbx\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                               "  movq %rbx, " STR(REC_SS) "(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                           "  movq %cr2, %rbx\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                           "  movq %rbx, " STR(REC_CR2) "(%rax)\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                        "  outb %al, $0xE5\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                        "1:\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                        "  hlt\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                        "  jmp 1b\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                        ".globl glint_exception_code_end\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                        ".hidden glint_exception_code_end\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                        "glint_exception_code_end:\n"
+                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                        ".popsection\n");
 
 extern const uint8_t glint_exception_code_start[];
 extern const uint8_t glint_exception_code_end[];
@@ -192,7 +210,7 @@ void glint_cpu_write_tables(uint8_t *page, uint64_t tables_gpa, uint64_t excepti
     uint8_t *bitmap = t + TSS_SIZE;
     memset(bitmap, 0xFF, IO_BITMAP_BYTES + 1u);
     for (uint32_t port = GLINT_PORT_FIRST; port < GLINT_PORT_EXCEPTION; port++)
-        bitmap[port / 8u] &= (uint8_t)~(1u << (port % 8u));
+        bitmap[port / 8u] &= (uint8_t) ~(1u << (port % 8u));
 
     /* IDT. */
     for (uint32_t v = 0; v < GLINT_CPU_EXCEPTION_VECTORS; v++) {
@@ -246,8 +264,8 @@ bool glint_cpu_rip_in_exception_code(uint64_t exception_code_gpa, uint64_t rip) 
 }
 
 const char *glint_cpu_vector_name(uint64_t v) {
-    static const char *const names[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+    static const char *const names[] = {"#DE", "#DB",  "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
                                         "#DF", "#CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-                                        "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+                                        "#MF", "#AC",  "#MC", "#XM", "#VE", "#CP"};
     return v < sizeof names / sizeof names[0] ? names[v] : "#??";
 }

@@ -98,5 +98,11 @@ typedef struct glint_hv_ops {
 
 extern const glint_hv_ops glint_hv_kvm_ops;
 
+/* What a KVM exit the run loop does not handle was, in words (static
+ * strings): "KVM_EXIT_DEBUG", "KVM internal error: instruction emulation
+ * failed".  Unknown values get a generic text, never NULL. */
+const char *glint_kvm_exit_reason_name(uint32_t reason);
+const char *glint_kvm_internal_error_name(uint32_t suberror);
+
 
 #endif /* GLINT_HV_H */

@@ -305,7 +305,7 @@ static glint_status kvm_set_entry(glint_hv *hv, const glint_cpu_entry *e, glint_
 }
 
 /* KVM_EXIT_* reasons by name, for the reasons Glint does not handle. */
-static const char *exit_reason_name(uint32_t reason) {
+const char *glint_kvm_exit_reason_name(uint32_t reason) {
     static const char *const names[] = {
         [KVM_EXIT_UNKNOWN] = "KVM_EXIT_UNKNOWN",
         [KVM_EXIT_EXCEPTION] = "KVM_EXIT_EXCEPTION",
@@ -323,7 +323,7 @@ static const char *exit_reason_name(uint32_t reason) {
     return "unknown KVM exit reason";
 }
 
-static const char *internal_error_name(uint32_t suberror) {
+const char *glint_kvm_internal_error_name(uint32_t suberror) {
     switch (suberror) {
     case KVM_INTERNAL_ERROR_EMULATION: return "KVM internal error: instruction emulation failed";
     case KVM_INTERNAL_ERROR_SIMUL_EX:
@@ -387,12 +387,12 @@ static glint_status kvm_run(glint_hv *hv, glint_exit *exit, glint_error *err) {
     case KVM_EXIT_INTERNAL_ERROR:
         exit->kind = GLINT_EXIT_FAILED;
         exit->detail = run->internal.suberror;
-        exit->what = internal_error_name(run->internal.suberror);
+        exit->what = glint_kvm_internal_error_name(run->internal.suberror);
         exit->detail_name = "suberror";
         return GLINT_OK;
     default:
         exit->kind = GLINT_EXIT_FAILED;
-        exit->what = exit_reason_name(run->exit_reason);
+        exit->what = glint_kvm_exit_reason_name(run->exit_reason);
         return GLINT_OK;
     }
 }

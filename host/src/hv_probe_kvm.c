@@ -33,10 +33,14 @@
 
 /* CPL-3 code of the probe guest. */
 static const uint8_t probe_code[] = {
-    0x66, 0x48, 0x0f, 0x6e, 0xc7, /* movq %rdi, %xmm0   (SSE at CPL 3) */
-    0x66, 0x48, 0x0f, 0x7e, 0xc0, /* movq %xmm0, %rax */
-    0xe6, GLINT_PORT_DONE,        /* out %al, $GLINT_PORT_DONE */
-    0x0f, 0x0b,                   /* ud2 -> #UD -> the host's stub */
+    0x66, 0x48,
+    0x0f, 0x6e,
+    0xc7, /* movq %rdi, %xmm0   (SSE at CPL 3) */
+    0x66, 0x48,
+    0x0f, 0x7e,
+    0xc0,                  /* movq %xmm0, %rax */
+    0xe6, GLINT_PORT_DONE, /* out %al, $GLINT_PORT_DONE */
+    0x0f, 0x0b,            /* ud2 -> #UD -> the host's stub */
 };
 #define PROBE_UD2_OFFSET 12u
 
