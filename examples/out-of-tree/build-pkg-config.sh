@@ -24,7 +24,9 @@ PKG_CONFIG_PATH=$(find "$prefix" -path '*/pkgconfig/glint.pc' -exec dirname {} \
 export PKG_CONFIG_PATH
 
 # Host: the rpath lets oot_host find libglint.so in a prefix the dynamic
-# linker does not search (drop it for /usr or /usr/local).
+# linker does not search (drop it for /usr or /usr/local).  pkg-config's
+# output is meant to be split into words.
+# shellcheck disable=SC2046
 ${CC:-cc} -std=c11 -Wall -Wextra -Werror -O2 \
     $(pkg-config --cflags glint) \
     -o "$out/oot_host" "$here/host.c" \
