@@ -75,6 +75,12 @@ struct glint_hv {
     struct kvm_run *run;
     size_t run_size;
     bool has_xsave;
+    /* Type of TR's hidden descriptor: 11 (busy 64-bit TSS, what LTR leaves)
+     * where VMX requires it for VM entry; 9 (available) on AMD, because
+     * QEMU's software CPU (the test harness's SVM) checks the I/O
+     * permission bitmap only for a TR of type 9.  Real AMD CPUs and PVM
+     * accept either. */
+    uint8_t tr_type;
     struct kvm_dirty_gfn *ring; /* NULL: classic KVM_GET_DIRTY_LOG */
     size_t ring_bytes;
     uint32_t ring_fetch;
@@ -117,8 +123,11 @@ static glint_status kvm_set_cpuid(glint_hv *hv, glint_error *err) {
      * schedule, and those MSRs are not part of the vCPU state a snapshot
      * saves and a restore puts back.  It also keeps the hypercalls (KICK_CPU,
      * SEND_IPI, ...) out of the guest's reach. */
+    hv->tr_type = 0xb;
     uint32_t kept = 0;
     for (uint32_t i = 0; i < cpuid.header.nent && i < CPUID_MAX_ENTRIES; i++) {
+        if (cpuid.entries[i].function == 0 && cpuid.entries[i].ebx == 0x68747541u) /* "Auth" */
+            hv->tr_type = 0x9;
         uint32_t fn = cpuid.entries[i].function;
         if (fn >= 0x40000000u && fn <= 0x400000ffu) continue;
         cpuid.entries[kept++] = cpuid.entries[i];
@@ -267,7 +276,7 @@ static glint_status kvm_set_entry(glint_hv *hv, const glint_cpu_entry *e, glint_
     sregs.tr.selector = GLINT_SEL_TSS;
     sregs.tr.base = e->tss_base;
     sregs.tr.limit = e->tss_limit;
-    sregs.tr.type = 0xb; /* busy 64-bit TSS */
+    sregs.tr.type = hv->tr_type;
     sregs.tr.present = 1;
     memset(&sregs.ldt, 0, sizeof sregs.ldt);
     sregs.ldt.type = 0x2;
