@@ -467,6 +467,10 @@ static glint_status kvm_save_state(glint_hv *hv, glint_vcpu_state *state, glint_
         kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_SREGS, &b->sregs) < 0 ||
         kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_VCPU_EVENTS, &b->events) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "reading vCPU registers failed");
+    /* KVM on SVM reports TR as busy whatever was set (a workaround in its
+     * get_segment); restored that way, the harness's CPU would refuse every
+     * OUT.  Keep the type Glint chose. */
+    b->sregs.tr.type = hv->tr_type;
     fill_msr_indices(&b->msrs);
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_MSRS, &b->msrs) != (int)SAVED_MSR_COUNT)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_MSRS failed");
