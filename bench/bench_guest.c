@@ -14,6 +14,15 @@
  *   dirty_capacity()    -> u32   pages dirty_pages can write
  *   spin()              -> void  loops until the host kills the call
  *
+ * And Hyperlight 0.14's benchmark guest functions (its simpleguest), under
+ * their names, for glint_bench --suite hyperlight (bench_hyperlight.c):
+ *
+ *   Echo(string)              -> string  returns its argument
+ *   Add(i32, i32)             -> i32     returns HostAdd(a, b), a host function
+ *   LargeParameters(bytes, string) -> void  does nothing with them
+ *   24K_in_8K_out(bytes)      -> bytes   24 KiB in, its first 8 KiB out
+ *   Spin()                    -> void    as spin()
+ *
  * The dirty block is malloc'ed once in glint_main and never written there,
  * so its pages are untouched (and absent from the snapshot image) until
  * dirty_pages writes them.
@@ -75,6 +84,37 @@ static glint_status spin(const glint_value *args, uint32_t argc, glint_value *re
     return GLINT_OK;  /* not reached */
 }
 
+static glint_status echo(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)argc;
+    *ret = args[0]; /* points into the input buffer; the runtime copies it out */
+    return GLINT_OK;
+}
+
+static glint_status add(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)argc;
+    glint_status status = glint_call_host("HostAdd", GLINT_TYPE_I32, ret, 2, args[0], args[1]);
+    if (status != GLINT_OK) glint_set_error("HostAdd failed: %s", glint_host_error());
+    return status;
+}
+
+static glint_status large_parameters(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)args;
+    (void)argc;
+    (void)ret;
+    return GLINT_OK; /* the arguments were decoded and checked; nothing else to do */
+}
+
+static glint_status twenty_four_k_in_eight_k_out(const glint_value *args, uint32_t argc,
+                                                 glint_value *ret) {
+    (void)argc;
+    if (args[0].as.bytes.len != 24u * 1024u) {
+        glint_set_error("input must be 24 KiB, got %u bytes", args[0].as.bytes.len);
+        return GLINT_E_GUEST_ERROR;
+    }
+    *ret = glint_bytes(args[0].as.bytes.ptr, 8u * 1024u);
+    return GLINT_OK;
+}
+
 /* Reserves the largest block the heap allows, leaving HEAP_MARGIN. */
 static void reserve_dirty_block(void) {
     uint64_t heap = glint_get_peb()->heap.size;
@@ -97,4 +137,11 @@ void glint_main(void) {
     glint_register_function("dirty_pages", dirty_pages, GLINT_TYPE_U32, 1, GLINT_TYPE_U32);
     glint_register_function("dirty_capacity", dirty_capacity, GLINT_TYPE_U32, 0);
     glint_register_function("spin", spin, GLINT_TYPE_VOID, 0);
+    glint_register_function("Echo", echo, GLINT_TYPE_STRING, 1, GLINT_TYPE_STRING);
+    glint_register_function("Add", add, GLINT_TYPE_I32, 2, GLINT_TYPE_I32, GLINT_TYPE_I32);
+    glint_register_function("LargeParameters", large_parameters, GLINT_TYPE_VOID, 2,
+                            GLINT_TYPE_BYTES, GLINT_TYPE_STRING);
+    glint_register_function("24K_in_8K_out", twenty_four_k_in_eight_k_out, GLINT_TYPE_BYTES, 1,
+                            GLINT_TYPE_BYTES);
+    glint_register_function("Spin", spin, GLINT_TYPE_VOID, 0);
 }

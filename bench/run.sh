@@ -3,14 +3,19 @@
 # it - directly when a probe guest runs on this machine's /dev/kvm (`glint doctor`, as scripts/test.sh and
 # scripts/demo.sh decide), otherwise inside the QEMU KVM harness
 # (tests/harness/kvm-harness.sh, nested KVM under an emulated CPU: the counts are right, the times are
-# not bare-metal times).  The table goes to stdout, the JSON to build/bench.json.  See docs/benchmarks.md.
+# not bare-metal times).  The table goes to stdout, the JSON to build/bench.json (bench-hyperlight.json for
+# --suite hyperlight).  See docs/benchmarks.md.
 #
-#   bench/run.sh [--build DIR] [--json PATH] [--direct | --harness] [glint_bench options...]
+#   bench/run.sh [--build DIR] [--json PATH] [--direct | --harness] [--suite glint|hyperlight]
+#                [glint_bench options...]
 #
 #   --build DIR     build directory (default: build/ in the repository; env GLINT_BUILD_DIR)
-#   --json PATH     JSON output (default: DIR/bench.json)
+#   --json PATH     JSON output (default: DIR/bench.json, DIR/bench-hyperlight.json for
+#                   --suite hyperlight)
 #   --direct        run on this machine's /dev/kvm (fail if guests do not run there)
 #   --harness       run inside the QEMU KVM harness even if /dev/kvm works
+#   --suite S       glint (default): Glint's own scenarios; hyperlight: Hyperlight 0.14's
+#                   benchmark scenarios and sizes, under its ids
 #   anything else   passed to glint_bench: --quick (default), --iterations N, --config NAME,
 #                   --scenario PREFIX, --clones N
 #
@@ -22,6 +27,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${GLINT_BUILD_DIR:-$root/build}
 json=
 mode=auto
+suite=glint
 args=()
 while (($#)); do
     case $1 in
@@ -31,12 +37,18 @@ while (($#)); do
         --json=*) json=${1#*=}; shift ;;
         --direct) mode=direct; shift ;;
         --harness) mode=harness; shift ;;
-        -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --suite) suite=$2; args+=("$1" "$2"); shift 2 ;;
+        --suite=*) suite=${1#*=}; args+=(--suite "$suite"); shift ;;
+        -h | --help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) args+=("$1"); shift ;;
     esac
 done
 [[ $build = /* ]] || build=$(pwd)/$build
-json=${json:-$build/bench.json}
+case $suite in
+    glint) json=${json:-$build/bench.json} ;;
+    hyperlight) json=${json:-$build/bench-hyperlight.json} ;;
+    *) echo "run.sh: unknown suite '$suite' (glint or hyperlight)" >&2; exit 2 ;;
+esac
 [[ $json = /* ]] || json=$(pwd)/$json
 
 if [[ ! -f $build/CMakeCache.txt ]]; then

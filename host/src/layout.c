@@ -41,15 +41,28 @@ static glint_status check_size(const char *field, uint64_t value, uint64_t min, 
     return GLINT_OK;
 }
 
+/* The I/O buffers have no fixed maximum: a buffer is bounded only by what the
+ * sandbox may have in all (memory_cap, and the scratch region that must hold
+ * it), so large arguments and results need nothing but a larger
+ * configuration.  Checked here, before any sum, to name the field. */
+static glint_status check_io_size(const char *field, uint64_t value, uint64_t memory_cap,
+                                  glint_error *err) {
+    glint_status st =
+        check_size(field, value, GLINT_MIN_IO_BUFFER_SIZE, GLINT_MAX_MEMORY_SIZE, err);
+    if (st != GLINT_OK) return st;
+    if (value > memory_cap)
+        return glint_fail(err, GLINT_E_TOO_BIG, "%s is %llu bytes, more than memory_cap %llu",
+                          field, (unsigned long long)value, (unsigned long long)memory_cap);
+    return GLINT_OK;
+}
+
 glint_status glint_layout_compute(const glint_layout_params *p, glint_layout_info *out,
                                   glint_error *err) {
     glint_status st;
     memset(out, 0, sizeof *out);
     const uint64_t max = GLINT_MAX_MEMORY_SIZE;
-    if ((st = check_size("input_size", p->input_size, GLINT_MIN_IO_BUFFER_SIZE,
-                         GLINT_MAX_IO_BUFFER_SIZE, err)) != GLINT_OK ||
-        (st = check_size("output_size", p->output_size, GLINT_MIN_IO_BUFFER_SIZE,
-                         GLINT_MAX_IO_BUFFER_SIZE, err)) != GLINT_OK ||
+    if ((st = check_io_size("input_size", p->input_size, p->memory_cap, err)) != GLINT_OK ||
+        (st = check_io_size("output_size", p->output_size, p->memory_cap, err)) != GLINT_OK ||
         (st = check_size("heap_size", p->heap_size, GLINT_MIN_HEAP_SIZE, max, err)) != GLINT_OK ||
         (st = check_size("init_data_size", p->init_data_size, 0, max, err)) != GLINT_OK ||
         (st = check_size("image_size", p->image_size, 1, max, err)) != GLINT_OK ||

@@ -227,7 +227,11 @@ glint_status glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out) {
         st = glint_sb_fail(sb, GLINT_E_NO_MEMORY, "duplicating mapping descriptors failed");
         goto fail;
     }
-    sb->counters.host_allocations += 3u + sb->host_function_count; /* tables and names */
+    /* Tables and names: the function table and its names, and (only when
+     * there are host functions: copy_host_functions allocates nothing for
+     * none) the host-function table and one name each. */
+    sb->counters.host_allocations +=
+        2u + (sb->host_function_count != 0 ? 1u + sb->host_function_count : 0u);
     if (copy_function_table(snap, sb->functions, sb->function_count) != GLINT_OK ||
         copy_host_functions(&snap->host_functions, &snap->host_function_count, sb->host_functions,
                             sb->host_function_count) != GLINT_OK) {

@@ -54,7 +54,8 @@ struct snapshot_function {
     uint8_t params[GLINT_MAX_ARGS];
     uint8_t reserved[6];
 };
-_Static_assert(sizeof(struct snapshot_function) == 152, "snapshot function record size");
+/* 128 + 2 + 32 + 6: a record per guest function, sized by GLINT_MAX_ARGS. */
+_Static_assert(sizeof(struct snapshot_function) == 168, "snapshot function record size");
 
 /* Sequential writer that hashes what it writes (chained FNV-1a). */
 typedef struct hashed_writer {

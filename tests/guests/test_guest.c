@@ -103,6 +103,25 @@ static glint_status sum_bytes(const glint_value *args, uint32_t argc, glint_valu
     return GLINT_OK;
 }
 
+/* sum_args(32 x u64) -> u64: sum of (i + 1) * args[i], so that a value in
+ * the wrong position changes the result; GLINT_MAX_ARGS parameters. */
+static glint_status sum_args(const glint_value *args, uint32_t argc, glint_value *ret) {
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < argc; i++) sum += (uint64_t)(i + 1u) * args[i].as.u64;
+    *ret = glint_u64(sum);
+    return GLINT_OK;
+}
+
+/* bytes_tail(bytes) -> u64: length * 256 + the last byte, reading only that
+ * byte (large arguments without guest work proportional to their size). */
+static glint_status bytes_tail(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)argc;
+    const uint32_t len = args[0].as.bytes.len;
+    const uint8_t *data = args[0].as.bytes.ptr;
+    *ret = glint_u64((uint64_t)len * 256u + (len != 0 ? data[len - 1u] : 0u));
+    return GLINT_OK;
+}
+
 static glint_status guest_error(const glint_value *args, uint32_t argc, glint_value *ret) {
     (void)argc;
     (void)ret;
@@ -122,6 +141,17 @@ static glint_status call_host_add(const glint_value *args, uint32_t argc, glint_
     (void)argc;
     const glint_status status = glint_call_host(
         "host_add", GLINT_TYPE_I32, ret, 2, glint_i32(args[0].as.i32), glint_i32(args[1].as.i32));
+    return status == GLINT_OK ? GLINT_OK : host_call_failed(status);
+}
+
+/* call_host_sum_args(u64 base) -> u64: host_sum_args(base, base + 1, ...,
+ * base + 31), a host call with GLINT_MAX_ARGS arguments. */
+static glint_status call_host_sum_args(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)argc;
+    glint_value many[GLINT_MAX_ARGS];
+    for (uint32_t i = 0; i < GLINT_MAX_ARGS; i++) many[i] = glint_u64(args[0].as.u64 + i);
+    const glint_status status =
+        glint_call_host_v("host_sum_args", GLINT_TYPE_U64, many, GLINT_MAX_ARGS, ret);
     return status == GLINT_OK ? GLINT_OK : host_call_failed(status);
 }
 
@@ -412,6 +442,12 @@ void glint_main(void) {
                             GLINT_TYPE_STRING);
     glint_register_function("make_bytes", make_bytes, GLINT_TYPE_BYTES, 1, GLINT_TYPE_U32);
     glint_register_function("sum_bytes", sum_bytes, GLINT_TYPE_U64, 1, GLINT_TYPE_BYTES);
+    glint_type u64s[GLINT_MAX_ARGS];
+    for (uint32_t i = 0; i < GLINT_MAX_ARGS; i++) u64s[i] = GLINT_TYPE_U64;
+    glint_register_function_v("sum_args", sum_args, GLINT_TYPE_U64, GLINT_MAX_ARGS, u64s);
+    glint_register_function("call_host_sum_args", call_host_sum_args, GLINT_TYPE_U64, 1,
+                            GLINT_TYPE_U64);
+    glint_register_function("bytes_tail", bytes_tail, GLINT_TYPE_U64, 1, GLINT_TYPE_BYTES);
     glint_register_function("guest_error", guest_error, GLINT_TYPE_I32, 1, GLINT_TYPE_STRING);
 
     glint_register_function("call_host_add", call_host_add, GLINT_TYPE_I32, 2, GLINT_TYPE_I32,

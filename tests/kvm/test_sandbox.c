@@ -41,6 +41,17 @@ static glint_status host_echo(glint_host_call *call, void *user, const glint_val
     return GLINT_OK;
 }
 
+/* host_sum_args(32 x u64) -> u64, weighted as the guest's sum_args. */
+static glint_status host_sum_args(glint_host_call *call, void *user, const glint_value *args,
+                                  uint32_t argc, glint_value *ret) {
+    (void)call;
+    (void)user;
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < argc; i++) sum += (uint64_t)(i + 1u) * args[i].as.u64;
+    ret->as.u64 = sum;
+    return GLINT_OK;
+}
+
 static glint_status host_fail(glint_host_call *call, void *user, const glint_value *args,
                               uint32_t argc, glint_value *ret) {
     (void)user;
@@ -90,6 +101,14 @@ static void register_host_functions(glint_sandbox *sb) {
     assert_int_equal(glint_sandbox_register_host_function(sb, "host_fail", GLINT_TYPE_I32, NULL, 0,
                                                           host_fail, NULL),
                      GLINT_OK);
+    glint_type u64s[GLINT_MAX_ARGS + 1];
+    for (uint32_t i = 0; i <= GLINT_MAX_ARGS; i++) u64s[i] = GLINT_TYPE_U64;
+    assert_int_equal(glint_sandbox_register_host_function(sb, "host_sum_args", GLINT_TYPE_U64, u64s,
+                                                          GLINT_MAX_ARGS, host_sum_args, NULL),
+                     GLINT_OK);
+    assert_int_equal(glint_sandbox_register_host_function(sb, "host_too_many", GLINT_TYPE_U64, u64s,
+                                                          GLINT_MAX_ARGS + 1, host_sum_args, NULL),
+                     GLINT_E_INVALID_ARGUMENT);
     for (int t = GLINT_TYPE_I32; t <= GLINT_TYPE_BYTES; t++) {
         char name[64];
         glint_type ty = (glint_type)t;
@@ -227,6 +246,65 @@ static void test_maximum_size_buffers(void **state) {
                      GLINT_OK);
     assert_int_equal(out.as.bytes.len, 1000);
     assert_int_equal(((const uint8_t *)out.as.bytes.ptr)[999], 999 & 0xff);
+}
+
+/* ABI 2: 32 arguments each way (16 before). */
+static void test_max_args_both_ways(void **state) {
+    (void)state;
+    assert_int_equal(GLINT_MAX_ARGS, 32);
+    glint_value args[GLINT_MAX_ARGS + 1], out;
+    uint64_t want = 0;
+    for (uint32_t i = 0; i <= GLINT_MAX_ARGS; i++) {
+        args[i] = glint_u64(1000u + i);
+        if (i < GLINT_MAX_ARGS) want += (uint64_t)(i + 1u) * (1000u + i);
+    }
+    const glint_function_info *f = glint_sandbox_find_function(shared, "sum_args");
+    assert_non_null(f);
+    assert_int_equal(f->argc, GLINT_MAX_ARGS);
+    assert_int_equal(
+        glint_sandbox_call(shared, "sum_args", GLINT_TYPE_U64, args, GLINT_MAX_ARGS, &out),
+        GLINT_OK);
+    assert_true(out.as.u64 == want);
+    assert_int_equal(
+        glint_sandbox_call(shared, "sum_args", GLINT_TYPE_U64, args, GLINT_MAX_ARGS + 1, &out),
+        GLINT_E_INVALID_ARGUMENT);
+    assert_false(glint_sandbox_is_poisoned(shared));
+    /* Guest -> host with 32 arguments. */
+    want = 0;
+    for (uint32_t i = 0; i < GLINT_MAX_ARGS; i++) want += (uint64_t)(i + 1u) * (77u + i);
+    assert_true(call1("call_host_sum_args", GLINT_TYPE_U64, glint_u64(77)).as.u64 == want);
+}
+
+/* The I/O buffers are bounded by memory_cap, not by a fixed 64 MiB: a
+ * 65 MiB argument through a 65 MiB + 64 KiB input buffer. */
+static void test_io_buffer_above_64_mib(void **state) {
+    (void)state;
+    const uint32_t n = 65u * 1024u * 1024u;
+    glint_config cfg;
+    glint_config_init(&cfg);
+    cfg.input_size = (uint64_t)n + 64u * 1024u;
+    cfg.scratch_size += cfg.input_size - GLINT_DEFAULT_INPUT_SIZE;
+    glint_sandbox *sb = make_sandbox(&cfg, NULL);
+    uint8_t *big = malloc(n);
+    assert_non_null(big);
+    memset(big, 0x5A, n);
+    big[n - 1] = 0xC3;
+    glint_value arg = glint_bytes(big, n), out;
+    assert_int_equal(glint_sandbox_call(sb, "bytes_tail", GLINT_TYPE_U64, &arg, 1, &out), GLINT_OK);
+    assert_true(out.as.u64 == (uint64_t)n * 256u + 0xC3u);
+    free(big);
+    glint_sandbox_destroy(sb);
+    /* Larger than memory_cap: refused at creation, naming both. */
+    glint_config_init(&cfg);
+    cfg.memory_cap = 32u * 1024u * 1024u;
+    cfg.input_size = cfg.memory_cap + 1u;
+    cfg.scratch_size = 2 * cfg.memory_cap;
+    glint_error err;
+    assert_int_equal(glint_sandbox_create(&cfg, glint_test_guest_path("test_guest"), &sb, &err),
+                     GLINT_E_TOO_BIG);
+    assert_null(sb);
+    assert_non_null(strstr(err.message, "input_size"));
+    assert_non_null(strstr(err.message, "memory_cap"));
 }
 
 static void test_state_persists_between_calls(void **state) {
@@ -601,6 +679,7 @@ int main(void) {
         cmocka_unit_test(test_echo_floats),
         cmocka_unit_test(test_echo_string_and_bytes),
         cmocka_unit_test(test_maximum_size_buffers),
+        cmocka_unit_test(test_max_args_both_ways),
         cmocka_unit_test(test_state_persists_between_calls),
         cmocka_unit_test(test_signature_errors),
         cmocka_unit_test(test_guest_error_does_not_poison),
@@ -616,6 +695,7 @@ int main(void) {
         cmocka_unit_test(test_fault_details),
         cmocka_unit_test(test_lifecycle_states),
         cmocka_unit_test(test_create_errors),
+        cmocka_unit_test(test_io_buffer_above_64_mib),
         cmocka_unit_test(test_two_sandboxes_two_threads),
         cmocka_unit_test(test_kill_spinning_guest),
         cmocka_unit_test(test_deadline),

@@ -993,7 +993,7 @@ struct file_header {
 };
 _Static_assert(sizeof(struct file_header) == 328, "snapshot file header is 328 bytes");
 _Static_assert(offsetof(struct file_header, checksum) == 320, "checksum at offset 320");
-#define FUNCTION_RECORD_SIZE 152u
+#define FUNCTION_RECORD_SIZE 168u /* name[128] ret argc params[GLINT_MAX_ARGS = 32] reserved[6] */
 
 typedef struct file_sections {
     size_t vcpu, funcs, index, pages, end; /* offsets */

@@ -231,13 +231,13 @@ static void test_size_limits(void **state) {
     const struct limit_case cases[] = {
         {FIELD(input_size), 0, GLINT_E_TOO_SMALL},
         {FIELD(input_size), 8 * KiB - 1, GLINT_E_TOO_SMALL},
-        {FIELD(input_size), 64 * MiB + 1, GLINT_E_TOO_BIG},
-        {FIELD(input_size), max, GLINT_E_TOO_BIG},
+        {FIELD(input_size), max + 1, GLINT_E_TOO_BIG},
+        {FIELD(input_size), max + PAGE, GLINT_E_TOO_BIG},
         {FIELD(input_size), UINT64_MAX - PAGE + 2, GLINT_E_TOO_BIG},
         {FIELD(input_size), UINT64_MAX, GLINT_E_TOO_BIG},
         {FIELD(output_size), 0, GLINT_E_TOO_SMALL},
         {FIELD(output_size), 8 * KiB - 1, GLINT_E_TOO_SMALL},
-        {FIELD(output_size), 64 * MiB + 1, GLINT_E_TOO_BIG},
+        {FIELD(output_size), max + 1, GLINT_E_TOO_BIG},
         {FIELD(output_size), UINT64_MAX - PAGE + 2, GLINT_E_TOO_BIG},
         {FIELD(output_size), UINT64_MAX, GLINT_E_TOO_BIG},
         {FIELD(heap_size), 0, GLINT_E_TOO_SMALL},
@@ -272,6 +272,59 @@ static void test_size_limits(void **state) {
         assert_int_equal(err.code, cases[i].want);
         assert_contains(err.message, cases[i].field);
     }
+}
+
+/* The I/O buffers have no fixed maximum (it was 64 MiB before ABI 2): they
+ * are bounded by memory_cap, with a message naming both. */
+static void test_io_buffers_bounded_by_memory_cap(void **state) {
+    (void)state;
+    glint_layout_info l;
+    glint_error err;
+    glint_layout_params p = defaults();
+    /* Hyperlight's large-parameter benchmark: 2 x 50 MiB + 1 MiB of input,
+     * a 750 MiB heap, 304 MiB of scratch. */
+    p.input_size = 2 * 50 * MiB + MiB;
+    p.heap_size = 15 * 50 * MiB;
+    p.scratch_size = 6 * 50 * MiB + 4 * MiB;
+    assert_int_equal(glint_layout_compute(&p, &l, &err), GLINT_OK);
+    check_invariants(&p, &l);
+    assert_int_equal(l.input_size, 101 * MiB);
+    /* Both buffers far above the old 64 MiB limit. */
+    p = defaults();
+    p.input_size = 1 * GiB;
+    p.output_size = 512 * MiB;
+    p.scratch_size = 2 * GiB;
+    assert_int_equal(glint_layout_compute(&p, &l, &err), GLINT_OK);
+    check_invariants(&p, &l);
+    assert_int_equal(l.output_gpa, l.input_gpa + 1 * GiB);
+    /* A buffer larger than memory_cap: too big, naming the field and the cap. */
+    const char *const fields[] = {"input_size", "output_size"};
+    for (int i = 0; i < 2; i++) {
+        p = defaults();
+        p.memory_cap = 256 * MiB;
+        p.scratch_size = 1 * GiB;
+        if (i == 0)
+            p.input_size = 256 * MiB + 1;
+        else
+            p.output_size = 256 * MiB + 1;
+        memset(&err, 0, sizeof err);
+        assert_int_equal(glint_layout_compute(&p, &l, &err), GLINT_E_TOO_BIG);
+        assert_int_equal(err.code, GLINT_E_TOO_BIG);
+        assert_contains(err.message, fields[i]);
+        assert_contains(err.message, "memory_cap");
+        /* Exactly memory_cap passes this check; the total then does not fit. */
+        if (i == 0)
+            p.input_size = 256 * MiB;
+        else
+            p.output_size = 256 * MiB;
+        assert_int_equal(glint_layout_compute(&p, &l, &err), GLINT_E_TOO_BIG);
+        assert_contains(err.message, "guest memory");
+    }
+    /* Within memory_cap but not within scratch: scratch is too small. */
+    p = defaults();
+    p.input_size = 128 * MiB;
+    assert_int_equal(glint_layout_compute(&p, &l, &err), GLINT_E_TOO_SMALL);
+    assert_contains(err.message, "scratch_size");
 }
 
 static void test_limits_accept_boundaries(void **state) {
@@ -384,9 +437,13 @@ static void test_page_table_pages(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_layout_exact),     cmocka_unit_test(test_layout_rounding),
-        cmocka_unit_test(test_scratch_minimum),          cmocka_unit_test(test_size_limits),
-        cmocka_unit_test(test_limits_accept_boundaries), cmocka_unit_test(test_snapshot_sum_limits),
+        cmocka_unit_test(test_default_layout_exact),
+        cmocka_unit_test(test_layout_rounding),
+        cmocka_unit_test(test_scratch_minimum),
+        cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_io_buffers_bounded_by_memory_cap),
+        cmocka_unit_test(test_limits_accept_boundaries),
+        cmocka_unit_test(test_snapshot_sum_limits),
         cmocka_unit_test(test_page_table_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1052,6 +1052,119 @@ static void test_call_limits_decode(void **state) {
     assert_false(decode_guarded(m.b, m.n));
 }
 
+/* ABI 2 carries 32 arguments (16 before): every type in one CALL of exactly
+ * GLINT_MAX_ARGS values, decoded on a guarded buffer; one more is refused by
+ * the encoder, the decoder and the FUNCTIONS entry codec alike. */
+static void test_call_max_args_mixed(void **state) {
+    (void)state;
+    assert_int_equal(GLINT_MAX_ARGS, 32);
+    static uint8_t buf[BIG];
+    static char text[GLINT_MAX_ARGS][16];
+    glint_value args[GLINT_MAX_ARGS + 1];
+    glint_type types[GLINT_MAX_ARGS + 1];
+    for (uint32_t i = 0; i <= GLINT_MAX_ARGS; i++) {
+        switch (i % 9) {
+        case 0: args[i] = glint_i32(-(int32_t)i); break;
+        case 1: args[i] = glint_u32(i * 1000u); break;
+        case 2: args[i] = glint_i64(-(int64_t)i << 40); break;
+        case 3: args[i] = glint_u64((uint64_t)i << 50); break;
+        case 4: args[i] = glint_f32((float)i / 4.0f); break;
+        case 5: args[i] = glint_f64((double)i / 8.0); break;
+        case 6: args[i] = glint_bool(i & 1u); break;
+        case 7:
+            snprintf(text[i % GLINT_MAX_ARGS], sizeof text[0], "arg %u", i);
+            args[i] = glint_str(text[i % GLINT_MAX_ARGS]);
+            break;
+        default: args[i] = glint_bytes(text, i); break;
+        }
+        types[i] = args[i].type;
+    }
+    glint_writer w;
+    glint_writer_init(&w, buf, sizeof buf);
+    uint64_t want = 8 + 4 + 1 + 1 + 2;
+    for (uint32_t i = 0; i < GLINT_MAX_ARGS; i++) want += value_wire_size(&args[i]);
+    uint64_t len = glint_encode_call(&w, "f", GLINT_TYPE_U64, args, GLINT_MAX_ARGS);
+    assert_int_equal(len, want);
+    assert_true(decode_guarded(buf, len));
+    glint_msg_kind kind;
+    glint_reader r;
+    assert_true(glint_msg_open(buf, len, &kind, &r));
+    glint_call_view cv;
+    assert_true(glint_decode_call(&r, &cv));
+    assert_int_equal(cv.argc, GLINT_MAX_ARGS);
+    for (uint32_t i = 0; i < GLINT_MAX_ARGS; i++) assert_value_equal(&args[i], &cv.args[i]);
+    /* 33: the encoder refuses; patching argc to 33 after a 33rd value makes
+     * the decoder refuse. */
+    glint_writer_init(&w, buf, sizeof buf);
+    assert_int_equal(glint_encode_call(&w, "f", GLINT_TYPE_U64, args, GLINT_MAX_ARGS + 1), 0);
+    glint_writer_init(&w, buf, sizeof buf);
+    len = glint_encode_call(&w, "f", GLINT_TYPE_U64, args, GLINT_MAX_ARGS);
+    uint8_t extra[8] = {GLINT_TYPE_BOOL, 1};
+    memcpy(buf + len, extra, 2);
+    uint32_t body = (uint32_t)(len - 8 + 2);
+    memcpy(buf + 4, &body, 4);
+    buf[8 + 4 + 1 + 1 + 1] = GLINT_MAX_ARGS + 1; /* argc after "f\0" and ret */
+    assert_false(decode_guarded(buf, len + 2));
+    buf[8 + 4 + 1 + 1 + 1] = GLINT_MAX_ARGS; /* one value too many: trailing bytes */
+    assert_false(decode_guarded(buf, len + 2));
+    /* FUNCTIONS entries: 32 parameters round trip, 33 are refused. */
+    glint_writer_init(&w, buf, sizeof buf);
+    glint_msg_begin(&w, GLINT_MSG_FUNCTIONS);
+    glint_put_u32(&w, 1);
+    assert_true(glint_put_function(&w, "g", GLINT_TYPE_VOID, types, GLINT_MAX_ARGS));
+    len = glint_msg_end(&w);
+    assert_true(glint_msg_open(buf, len, &kind, &r));
+    uint32_t count;
+    glint_function_view fv;
+    assert_true(glint_decode_functions_count(&r, &count));
+    assert_true(glint_decode_function_next(&r, &fv));
+    assert_int_equal(fv.argc, GLINT_MAX_ARGS);
+    for (uint32_t i = 0; i < GLINT_MAX_ARGS; i++) assert_int_equal(fv.params[i], types[i]);
+    assert_true(glint_reader_done(&r));
+    glint_writer_init(&w, buf, sizeof buf);
+    assert_false(glint_put_function(&w, "g", GLINT_TYPE_VOID, types, GLINT_MAX_ARGS + 1));
+}
+
+/* Hyperlight's serialisation benchmark call: 11 arguments, four of them 10
+ * MiB (two bytes, two strings).  Tens of MiB in one message: lengths are
+ * u32, the buffer's offsets u64. */
+static void test_call_large_arguments(void **state) {
+    (void)state;
+    const uint32_t big = 10u * 1024u * 1024u;
+    uint8_t *ones = malloc(big);
+    char *twos = malloc((size_t)big + 1u);
+    assert_non_null(ones);
+    assert_non_null(twos);
+    memset(ones, 1, big);
+    memset(twos, 2, big);
+    twos[big] = '\0';
+    const glint_value args[11] = {
+        glint_bytes(ones, big), glint_str(twos),        glint_i32(42),         glint_u32(100),
+        glint_i64(1000),        glint_u64(2000),        glint_f32(521521.53f), glint_f64(432.53),
+        glint_bool(true),       glint_bytes(ones, big), glint_str(twos),
+    };
+    uint64_t want = 8 + 4 + 12 + 1 + 2;
+    for (int i = 0; i < 11; i++) want += value_wire_size(&args[i]);
+    guarded_buf g;
+    assert_int_equal(guarded_alloc(&g, want), 0);
+    glint_writer w;
+    glint_writer_init(&w, g.data, want);
+    assert_int_equal(glint_encode_call(&w, "TestFunction", GLINT_TYPE_I32, args, 11), want);
+    glint_msg_kind kind;
+    glint_reader r;
+    assert_true(glint_msg_open(g.data, want, &kind, &r));
+    glint_call_view cv;
+    assert_true(glint_decode_call(&r, &cv));
+    assert_int_equal(cv.argc, 11);
+    for (int i = 0; i < 11; i++) assert_value_equal(&args[i], &cv.args[i]);
+    /* One byte short: the encoder reports overflow instead of writing past. */
+    glint_writer_init(&w, g.data + 1, want - 1);
+    assert_int_equal(glint_encode_call(&w, "TestFunction", GLINT_TYPE_I32, args, 11), 0);
+    guarded_free(&g);
+    free(ones);
+    free(twos);
+}
+
 static void test_call_limits_encode(void **state) {
     (void)state;
     static uint8_t buf[BIG];
@@ -1522,6 +1635,8 @@ int main(void) {
         cmocka_unit_test(test_trailing_bytes),
         cmocka_unit_test(test_call_limits_decode),
         cmocka_unit_test(test_call_limits_encode),
+        cmocka_unit_test(test_call_max_args_mixed),
+        cmocka_unit_test(test_call_large_arguments),
         cmocka_unit_test(test_encoder_rejects_nul_strings),
         cmocka_unit_test(test_encoder_overflow_boundary),
         cmocka_unit_test(test_other_kinds_roundtrip),

@@ -60,11 +60,13 @@ struct glint_abi_note {
 #define GLINT_CPU_EXCEPTION_VECTORS 32u
 #define GLINT_MIN_STACK_SIZE (16u * 1024u)
 
-/* Default and minimum sizes (bytes), cf. docs/abi.md. */
+/* Default and minimum sizes (bytes), cf. docs/abi.md.  The input and output
+ * buffers have no fixed maximum: the host bounds them by the sandbox's
+ * memory_cap (and the scratch region must hold them).  One message is still
+ * at most 4 GiB, since the wire format's lengths are u32 (glint/wire.h). */
 #define GLINT_DEFAULT_INPUT_SIZE (16u * 1024u)
 #define GLINT_DEFAULT_OUTPUT_SIZE (16u * 1024u)
 #define GLINT_MIN_IO_BUFFER_SIZE (8u * 1024u)
-#define GLINT_MAX_IO_BUFFER_SIZE (64u * 1024u * 1024u)
 #define GLINT_DEFAULT_HEAP_SIZE (128u * 1024u)
 #define GLINT_MIN_HEAP_SIZE (16u * 1024u)
 #define GLINT_DEFAULT_SCRATCH_SIZE (288u * 1024u)

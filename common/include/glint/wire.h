@@ -40,7 +40,10 @@
 #pragma GCC visibility push(default)
 
 #define GLINT_WIRE_VERSION 1u
-#define GLINT_MAX_ARGS 16u
+/* Arguments of one call (argc is a u8 on the wire).  Part of ABI 2: the host
+ * and the guest runtime size their arrays by it and reject a CALL or a
+ * FUNCTIONS entry with more; common/src/wire.c pins it to the ABI version. */
+#define GLINT_MAX_ARGS 32u
 #define GLINT_MAX_NAME_LEN 127u /* function name bytes, without NUL */
 #define GLINT_MAX_FUNCTIONS 256u
 #define GLINT_MSG_HEADER_SIZE 8u

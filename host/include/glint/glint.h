@@ -71,8 +71,8 @@ typedef void (*glint_log_fn)(void *user, glint_log_level level, const char *file
 typedef void (*glint_print_fn)(void *user, const char *data, size_t len);
 
 typedef struct glint_config {
-    uint64_t input_size;   /* input buffer bytes; default 16 KiB, min 8 KiB */
-    uint64_t output_size;  /* output buffer bytes; default 16 KiB, min 8 KiB */
+    uint64_t input_size;   /* input buffer bytes; default 16 KiB, min 8 KiB, max memory_cap */
+    uint64_t output_size;  /* output buffer bytes; default 16 KiB, min 8 KiB, max memory_cap */
     uint64_t heap_size;    /* guest heap bytes; default 128 KiB, min 16 KiB */
     uint64_t scratch_size; /* scratch region (buffers, stack); default 288 KiB */
     const void *init_data; /* optional blob copied into guest memory */
