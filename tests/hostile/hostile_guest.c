@@ -6,8 +6,17 @@
  * stop the guest returns NOT_STOPPED (0x7777) only if the host let it carry
  * on, which tests/hostile/test_hostile.c reports.  Attacks bypass the runtime
  * where the runtime would refuse to misbehave: they write the message
- * buffers and the page tables directly and execute OUT/IN/HLT/MOV CR3/WRMSR
+ * buffers directly and execute OUT/IN/HLT/MOV CRn/WRMSR/LGDT/IRETQ...
  * themselves.
+ *
+ * The guest runs at CPL 3 (docs/security.md): every privileged instruction,
+ * every access to the host's supervisor-only pages (GDT/TSS/IDT, exception
+ * stubs, exception stack, metadata page) and every port outside
+ * GLINT_PORT_DONE..GLINT_PORT_ABORT must end in a CPU exception the host's
+ * stubs report.  Attacks whose faulting instruction must be named exactly
+ * are written in assembly (ASM_ROUTINE): the instruction sits at the label
+ * hostile_site_<attack>, and fault_site("<attack>") tells the host test its
+ * address, which the reported RIP must equal.
  *
  * The init-data blob selects an attack during initialisation (see
  * init_attack()), for the cases where the guest never becomes ready.
@@ -54,27 +63,6 @@ static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, sizeof v); }
 
 static void out8(uint16_t port, uint8_t v) {
     __asm__ volatile("outb %b0, %w1" : : "a"(v), "Nd"(port) : "memory");
-}
-static void out16(uint16_t port, uint16_t v) {
-    __asm__ volatile("outw %w0, %w1" : : "a"(v), "Nd"(port) : "memory");
-}
-static void out32(uint16_t port, uint32_t v) {
-    __asm__ volatile("outl %0, %w1" : : "a"(v), "Nd"(port) : "memory");
-}
-static uint8_t in8(uint16_t port) {
-    uint8_t v;
-    __asm__ volatile("inb %w1, %b0" : "=a"(v) : "Nd"(port) : "memory");
-    return v;
-}
-static uint16_t in16(uint16_t port) {
-    uint16_t v;
-    __asm__ volatile("inw %w1, %w0" : "=a"(v) : "Nd"(port) : "memory");
-    return v;
-}
-static uint32_t in32(uint16_t port) {
-    uint32_t v;
-    __asm__ volatile("inl %w1, %0" : "=a"(v) : "Nd"(port) : "memory");
-    return v;
 }
 
 /* xorshift64: deterministic garbage. */
@@ -329,19 +317,19 @@ ATTACK(msg_error_code_zero) {
     out8(GLINT_PORT_DONE, 0);
     CARRIED_ON();
 }
-/* Garbage in the whole output buffer and the exception record, then an OUT
- * to the protocol port ARG. */
+/* Garbage in the whole output buffer, then an OUT to the port ARG (the
+ * exception record is out of reach: see exception_record_forged). */
 ATTACK(garbage_port) {
     (void)argc;
     rng_state ^= args[0].as.u64 * 0x100000001B3ull;
     uint8_t *b = out_buf();
     for (uint64_t i = 0; i < out_cap(); i += 8) put64(b + i, rng());
-    volatile uint64_t *record = (volatile uint64_t *)(uintptr_t)glint_get_peb()->metadata;
-    for (size_t i = 0; i < sizeof(glint_exception_record) / 8; i++) record[i] = rng();
     out8((uint16_t)ARG, (uint8_t)rng());
     CARRIED_ON();
 }
-/* An exception record with an absurd vector, reported on purpose. */
+/* An exception record with an absurd vector, to be reported on purpose: the
+ * metadata page is supervisor-only, so the first store is a #PF (and the
+ * OUT to 0xE5 would be a #GP: priv_out_exception). */
 ATTACK(exception_record_forged) {
     UNUSED_ARGS;
     volatile glint_exception_record *r =
@@ -515,31 +503,77 @@ ATTACK(hc_nested) {
     return GLINT_OK;
 }
 
+/* ---- Attacks in assembly, with the address of their faulting instruction -------- */
+
+/* A routine hostile_<name>(u64 arg in RDI): `setup`, then `insn` at the
+ * global label hostile_site_<name>, then RET with RAX as the result should
+ * the CPU let it pass.  Top-level assembly is emitted exactly once (the
+ * compiler can neither inline nor clone it), so the label is the one address
+ * the host compares the reported RIP with.  Routines that return clobber only
+ * RAX, RCX, RDX, RSI, RDI, R8-R11 (caller-saved). */
+#define ASM_ROUTINE(name, setup, insn)                                                             \
+    __asm__(".pushsection .text.hostile_" #name ",\"ax\",@progbits\n"                              \
+            ".globl hostile_" #name "\n"                                                           \
+            ".hidden hostile_" #name "\n"                                                          \
+            ".type hostile_" #name ",@function\n"                                                  \
+            "hostile_" #name ":\n\t" setup "\n"                                                    \
+            ".globl hostile_site_" #name "\n"                                                      \
+            ".hidden hostile_site_" #name "\n"                                                     \
+            "hostile_site_" #name ":\n\t" insn "\n\t"                                              \
+            "ret\n"                                                                                \
+            ".size hostile_" #name ", . - hostile_" #name "\n"                                     \
+            ".popsection\n");                                                                      \
+    uint64_t hostile_##name(uint64_t arg);                                                         \
+    extern const char hostile_site_##name[]
+
+/* An attack that must never get past its instruction. */
+#define FAULT_ATTACK(name, setup, insn)                                                            \
+    ASM_ROUTINE(name, setup, insn);                                                                \
+    ATTACK(name) {                                                                                 \
+        (void)argc;                                                                                \
+        (void)hostile_##name(ARG);                                                                 \
+        CARRIED_ON();                                                                              \
+    }
+
+/* An attack the CPU lets pass (harmlessly): its routine's RAX is the result. */
+#define PASSING_ATTACK(name, setup, insn)                                                          \
+    ASM_ROUTINE(name, setup, insn);                                                                \
+    ATTACK(name) {                                                                                 \
+        (void)argc;                                                                                \
+        *ret = glint_i64((int64_t)hostile_##name(ARG));                                            \
+        return GLINT_OK;                                                                           \
+    }
+
+/* The selectors of the host's GDT (abi.h), as the assembly below spells them. */
+_Static_assert(GLINT_SEL_KERNEL_CODE == 0x08 && GLINT_SEL_KERNEL_DATA == 0x10 &&
+                   GLINT_SEL_USER_CODE == 0x1B && GLINT_SEL_USER_DATA == 0x23 &&
+                   GLINT_SEL_TSS == 0x28 && GLINT_GDT_ENTRIES == 7,
+               "selectors used by the segment attacks");
+_Static_assert(GLINT_PORT_EXCEPTION == 0xE5, "priv_out_exception forges an OUT to 0xE5");
+
 /* ---- CPU exceptions ------------------------------------------------------------------ */
 
-ATTACK(cpu_int3) {
-    UNUSED_ARGS;
-    __asm__ volatile("int3");
-    CARRIED_ON();
-}
-ATTACK(cpu_ud2) {
-    UNUSED_ARGS;
-    __asm__ volatile("ud2");
-    CARRIED_ON();
-}
-ATTACK(cpu_div0) {
-    UNUSED_ARGS;
-    volatile uint64_t a = 1, b = 0, quotient;
-    quotient = a / b; /* stored to a volatile: the DIV must execute */
-    (void)quotient;
-    CARRIED_ON();
-}
-/* INT 0x80: beyond the 32-gate IDT, #GP. */
-ATTACK(cpu_int80) {
-    UNUSED_ARGS;
-    __asm__ volatile("int $0x80");
-    CARRIED_ON();
-}
+FAULT_ATTACK(cpu_int3, "", "int3");
+FAULT_ATTACK(cpu_ud2, "", "ud2");
+FAULT_ATTACK(cpu_div0, "xor %ecx, %ecx\n\tmov $1, %eax\n\txor %edx, %edx", "div %rcx");
+/* INT 0x80: beyond the 32-gate IDT, #GP (error code 0x80 * 8 + 2: IDT).
+ * Here and below, where PVM or QEMU's TCG differ, test_hostile.c says how. */
+FAULT_ATTACK(cpu_int80, "", "int $0x80");
+/* INT 14 from CPL 3: the #PF gate has DPL 0, so a fake page fault into the
+ * host's stubs is a #GP (error code 14 * 8 + 2) instead. */
+FAULT_ATTACK(cpu_int_pf, "", "int $14");
+/* ICEBP (INT1): a #DB delivered through the DPL-0 gate without the DPL
+ * check, as the CPU defines it; the stubs report it like any #DB. */
+FAULT_ATTACK(cpu_icebp, "", ".byte 0xf1");
+/* SYSCALL with EFER.SCE off: #UD (the host never enables it, so there is no
+ * LSTAR to enter CPL 0 at; PVM ignores SCE and jumps to LSTAR, 0, at CPL 3). */
+FAULT_ATTACK(cpu_syscall, "", "syscall");
+/* The same with RSP = ARG: an entry at CPL 0 that kept the guest's stack
+ * would push the CPU's frame there (an address of the host's pages, or none). */
+FAULT_ATTACK(cpu_syscall_rsp, "mov %rsp, %rdx\n\tmov %rdi, %rsp", "syscall\n\tmov %rdx, %rsp");
+/* SYSENTER in 64-bit mode: #UD on AMD (invalid in long mode), #GP(0) on
+ * Intel (IA32_SYSENTER_CS is 0). */
+FAULT_ATTACK(cpu_sysenter, "", "sysenter");
 /* TF set: #DB after the next instruction. */
 ATTACK(cpu_single_step) {
     UNUSED_ARGS;
@@ -563,73 +597,106 @@ ATTACK(cpu_null_write) {
     *p = 1;
     CARRIED_ON();
 }
-/* Clearing CR0.PG in long mode: #GP. */
-ATTACK(cpu_cr0_no_paging) {
-    UNUSED_ARGS;
-    uint64_t cr0;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-    cr0 &= ~(1ull << 31);
-    __asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
-    CARRIED_ON();
-}
-/* Reserved CR4 bit: #GP. */
-ATTACK(cpu_cr4_reserved) {
-    UNUSED_ARGS;
-    uint64_t cr4;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-    cr4 |= 1ull << 63;
-    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
-    CARRIED_ON();
-}
-/* XSETBV with nonsense: #UD (no OSXSAVE) or #GP. */
-ATTACK(cpu_xsetbv) {
-    UNUSED_ARGS;
-    __asm__ volatile("xsetbv" : : "c"(0), "a"(0xFFFFFFFFu), "d"(0xFFFFFFFFu) : "memory");
-    CARRIED_ON();
-}
-/* SYSCALL with LSTAR = 0 and STAR = 0. */
-ATTACK(cpu_syscall) {
-    UNUSED_ARGS;
-    __asm__ volatile("wrmsr" : : "c"(0xC0000082u), "a"(0u), "d"(0u));
-    __asm__ volatile("syscall" ::: "rcx", "r11", "memory");
-    CARRIED_ON();
-}
-/* RSP pointed at unmapped page 0, then a push. */
-ATTACK(cpu_bad_stack) {
-    UNUSED_ARGS;
-    __asm__ volatile("mov $0x800, %%rsp\n\t"
-                     "push %%rax" ::
-                         : "memory");
-    CARRIED_ON();
-}
-/* IDT with limit 0: int3 -> #GP -> #DF -> shutdown. */
-ATTACK(cpu_triple_fault) {
-    UNUSED_ARGS;
-    static const struct __attribute__((packed)) {
-        uint16_t limit;
-        uint64_t base;
-    } empty_idt = {0, 0};
-    __asm__ volatile("lidt %0\n\tint3" : : "m"(empty_idt) : "memory");
-    CARRIED_ON();
-}
-/* A GDT full of garbage, then a segment reload and a fault. */
-ATTACK(cpu_gdt_garbage) {
-    UNUSED_ARGS;
-    static uint64_t garbage_gdt[8];
-    for (int i = 0; i < 8; i++) garbage_gdt[i] = rng();
-    struct __attribute__((packed)) {
-        uint16_t limit;
-        uint64_t base;
-    } gdtr = {sizeof garbage_gdt - 1, (uint64_t)(uintptr_t)garbage_gdt};
-    __asm__ volatile("lgdt %0\n\t"
-                     "mov $0x10, %%ax\n\t"
-                     "mov %%ax, %%ds\n\t"
-                     "ud2"
-                     :
-                     : "m"(gdtr)
-                     : "rax", "memory");
-    CARRIED_ON();
-}
+/* RSP pointed at unmapped page 0, then a push: the #PF is delivered on the
+ * exception stack (TSS.RSP0), never on the guest's broken one. */
+FAULT_ATTACK(cpu_bad_stack, "mov %rsp, %rdx\n\tmov $0x800, %rsp", "push %rax\n\tmov %rdx, %rsp");
+/* EFLAGS.AC and a misaligned load: no #AC while the guest's CR0.AM is clear
+ * (hv_kvm.c); returns the loaded value (0). */
+PASSING_ATTACK(cpu_alignment_check,
+               "sub $32, %rsp\n\tmovq $0, 1(%rsp)\n\tpushfq\n\torq $0x40000, (%rsp)\n\tpopfq",
+               "mov 1(%rsp), %rax\n\tpushfq\n\tandq $~0x40000, (%rsp)\n\tpopfq\n\t"
+               "add $32, %rsp");
+
+/* ---- Privileged instructions at CPL 3: #GP (or #UD where the CPU says so) ----------- */
+
+FAULT_ATTACK(priv_wrmsr, "mov $0xC0000080, %ecx\n\txor %eax, %eax\n\txor %edx, %edx", "wrmsr");
+FAULT_ATTACK(priv_rdmsr, "mov $0xC0000080, %ecx", "rdmsr");
+FAULT_ATTACK(priv_mov_cr0, "xor %eax, %eax", "mov %rax, %cr0");
+FAULT_ATTACK(priv_mov_cr3, "mov %rdi, %rax", "mov %rax, %cr3");
+FAULT_ATTACK(priv_mov_cr4, "xor %eax, %eax", "mov %rax, %cr4");
+FAULT_ATTACK(priv_read_cr3, "", "mov %cr3, %rax");
+FAULT_ATTACK(priv_mov_dr7, "mov $0x3ff, %eax", "mov %rax, %dr7");
+/* LGDT/LIDT of a table in guest memory (base = the stack, limit 0xfff). */
+FAULT_ATTACK(priv_lgdt, "sub $16, %rsp\n\tmovw $0xfff, (%rsp)\n\tmov %rsp, 2(%rsp)",
+             "lgdt (%rsp)\n\tadd $16, %rsp");
+FAULT_ATTACK(priv_lidt, "sub $16, %rsp\n\tmovw $0xfff, (%rsp)\n\tmov %rsp, 2(%rsp)",
+             "lidt (%rsp)\n\tadd $16, %rsp");
+FAULT_ATTACK(priv_ltr, "mov $0x28, %eax", "ltr %ax");
+FAULT_ATTACK(priv_lldt, "xor %eax, %eax", "lldt %ax");
+FAULT_ATTACK(priv_hlt, "", "hlt");
+FAULT_ATTACK(priv_invlpg, "", "invlpg (%rdi)");
+/* XSETBV: #UD from an Intel CPU (the guest's CR4.OSXSAVE is clear); on AMD
+ * KVM intercepts it first and refuses it at CPL 3 with #GP(0). */
+FAULT_ATTACK(priv_xsetbv, "xor %ecx, %ecx\n\tmov $7, %eax\n\txor %edx, %edx", "xsetbv");
+FAULT_ATTACK(priv_clts, "", "clts");
+FAULT_ATTACK(priv_wbinvd, "", "wbinvd");
+FAULT_ATTACK(priv_invd, "", "invd");
+FAULT_ATTACK(priv_swapgs, "", "swapgs");
+/* SYSRET: #UD with EFER.SCE off. */
+FAULT_ATTACK(priv_sysret, "lea 1f(%rip), %rcx\n\tpushfq\n\tpop %r11", "sysretq\n1:");
+/* SYSEXIT (REX.W): #GP(0) at CPL 3. */
+FAULT_ATTACK(priv_sysexit, "", ".byte 0x48, 0x0f, 0x35");
+FAULT_ATTACK(priv_cli, "", "cli");
+FAULT_ATTACK(priv_sti, "", "sti");
+/* RDPMC with CR4.PCE clear: #GP. */
+FAULT_ATTACK(priv_rdpmc, "xor %ecx, %ecx", "rdpmc");
+/* A forged exception report: OUT to 0xE5 from guest code.  The TSS's I/O
+ * bitmap denies the port to CPL 3, so this is a #GP, and the record in the
+ * (supervisor-only) metadata page is never the guest's. */
+FAULT_ATTACK(priv_out_exception, "xor %eax, %eax", "outb %al, $0xE5");
+/* POPF of IF and IOPL 3 at CPL 3: silently ignored, no fault.  Returns the
+ * IF and IOPL bits that changed, and IOPL afterwards (0: nothing changed, and
+ * IOPL is 0). */
+#define FLAGS_RESULT                                                                               \
+    "pushfq\n\tpop %rax\n\tmov %rax, %rdx\n\txor %rcx, %rax\n\tand $0x3200, %eax\n\t"              \
+    "and $0x3000, %edx\n\tor %rdx, %rax"
+PASSING_ATTACK(priv_popf_iopl,
+               "pushfq\n\tpop %rcx\n\tmov %rcx, %rax\n\tor $0x3200, %rax\n\tpush %rax",
+               "popfq\n\t" FLAGS_RESULT);
+/* IRETQ to the current CS/SS with IF and IOPL 3 in the RFLAGS image: the
+ * CPU keeps IF and IOPL at CPL 3.  Returns as priv_popf_iopl. */
+PASSING_ATTACK(
+    priv_iretq_iopl,
+    "pushfq\n\tpop %rcx\n\txor %eax, %eax\n\tmov %ss, %ax\n\tpush %rax\n\t"
+    "lea 8(%rsp), %rax\n\tpush %rax\n\tmov %rcx, %rax\n\tor $0x3200, %rax\n\tpush %rax\n\t"
+    "xor %eax, %eax\n\tmov %cs, %ax\n\tpush %rax\n\tlea 1f(%rip), %rax\n\tpush %rax",
+    "iretq\n1:\n\t" FLAGS_RESULT);
+
+/* ---- Descriptors: reaching CPL 0 through the host's GDT ----------------------------- */
+
+/* IRETQ to the DPL-0 code selector: #GP(0x08) (RPL < CPL). */
+FAULT_ATTACK(seg_iretq_kernel_cs,
+             "xor %eax, %eax\n\tmov %ss, %ax\n\tpush %rax\n\tlea 8(%rsp), %rax\n\tpush %rax\n\t"
+             "pushfq\n\tpush $0x08\n\tlea 1f(%rip), %rax\n\tpush %rax",
+             "iretq\n1:");
+/* Far return to the DPL-0 code selector: #GP(0x08). */
+FAULT_ATTACK(seg_lret_kernel_cs, "push $0x08\n\tlea 1f(%rip), %rax\n\tpush %rax", "lretq\n1:");
+/* Far jump (m16:32) to the DPL-0 code selector: #GP(0x08) (DPL != CPL). */
+FAULT_ATTACK(seg_ljmp_kernel_cs,
+             "lea 1f(%rip), %rax\n\tsub $16, %rsp\n\tmov %eax, (%rsp)\n\tmovw $0x08, 4(%rsp)",
+             "ljmp *(%rsp)\n1:\n\tadd $16, %rsp");
+/* Far jump (m16:32) to the user data selector: #GP(0x20) (not code).  The
+ * target is UD2, which means the same in 32-bit code, should some GDT have
+ * 32-bit code there. */
+FAULT_ATTACK(seg_ljmp_user_data,
+             "lea 1f(%rip), %rax\n\tsub $16, %rsp\n\tmov %eax, (%rsp)\n\tmovw $0x23, 4(%rsp)",
+             "ljmp *(%rsp)\n1:\n\tud2");
+/* The DPL-0 data selector into DS / SS: #GP(0x10). */
+FAULT_ATTACK(seg_ds_kernel, "mov $0x10, %eax", "mov %eax, %ds");
+FAULT_ATTACK(seg_ss_kernel, "mov $0x10, %eax", "mov %eax, %ss");
+/* The user data selector with RPL 0 into SS: #GP(0x20) (RPL != CPL). */
+FAULT_ATTACK(seg_ss_rpl0, "mov $0x20, %eax", "mov %eax, %ss");
+/* The TSS selector into DS: #GP(0x28) (a system segment). */
+FAULT_ATTACK(seg_ds_tss, "mov $0x28, %eax", "mov %eax, %ds");
+/* A selector beyond the GDT's limit into ES: #GP(0x38). */
+FAULT_ATTACK(seg_es_beyond_gdt, "mov $0x3b, %eax", "mov %eax, %es");
+/* SGDT, SIDT, STR, SMSW: readable at CPL 3 while CR4.UMIP is clear; they
+ * only tell the guest what the layout says anyway. */
+PASSING_ATTACK(info_sgdt, "sub $16, %rsp", "sgdt (%rsp)\n\tmov 2(%rsp), %rax\n\tadd $16, %rsp");
+PASSING_ATTACK(info_sidt, "sub $16, %rsp", "sidt (%rsp)\n\tmov 2(%rsp), %rax\n\tadd $16, %rsp");
+PASSING_ATTACK(info_str, "xor %eax, %eax", "str %ax");
+PASSING_ATTACK(info_smsw, "xor %eax, %eax", "smsw %rax");
+PASSING_ATTACK(info_rdtscp, "", "rdtscp\n\tshl $32, %rdx\n\tor %rdx, %rax");
 
 /* ---- Memory protection ------------------------------------------------------------- */
 
@@ -765,66 +832,37 @@ ATTACK(abort_long_message) {
     glint_abort(-1, "%s", text);
 }
 
+/* ---- Register state the guest can set at CPL 3, and restore ------------------------ */
+
+/* The upper half of YMM0 (AVX: #UD while the guest's CR4.OSXSAVE is clear)
+ * and the GS base (WRGSBASE: #UD while CR4.FSGSBASE is clear).  Where the CPU
+ * allows them (PVM: ring 3 runs under the host's CR4), a restore must put
+ * the snapshot's values back. */
+PASSING_ATTACK(state_ymm_poke, "movq %rdi, %xmm1\n\tpunpcklqdq %xmm1, %xmm1",
+               "vinsertf128 $1, %xmm1, %ymm0, %ymm0\n\txor %eax, %eax");
+PASSING_ATTACK(state_ymm_peek, "", "vextractf128 $1, %ymm0, %xmm1\n\tmovq %xmm1, %rax");
+PASSING_ATTACK(state_gsbase_poke, "", "wrgsbase %rdi\n\txor %eax, %eax");
+PASSING_ATTACK(state_gsbase_peek, "", "rdgsbase %rax");
+
 /* ---- Port I/O ------------------------------------------------------------------------ */
 
-ATTACK(port_out8) {
-    (void)argc;
-    out8((uint16_t)ARG, 0x5A);
-    CARRIED_ON();
-}
-ATTACK(port_out16) {
-    (void)argc;
-    out16((uint16_t)ARG, 0x5A5A);
-    CARRIED_ON();
-}
-ATTACK(port_out32) {
-    (void)argc;
-    out32((uint16_t)ARG, 0x5A5A5A5Au);
-    CARRIED_ON();
-}
-ATTACK(port_in8) {
-    (void)argc;
-    *ret = glint_i64(in8((uint16_t)ARG));
-    CARRIED_ON();
-}
-ATTACK(port_in16) {
-    (void)argc;
-    *ret = glint_i64(in16((uint16_t)ARG));
-    CARRIED_ON();
-}
-ATTACK(port_in32) {
-    (void)argc;
-    *ret = glint_i64(in32((uint16_t)ARG));
-    CARRIED_ON();
-}
-/* REP OUTSB of 16 bytes to a protocol port. */
-ATTACK(port_rep_outsb) {
-    (void)argc;
-    const uint8_t *src = scratch_msg;
-    uint64_t n = 16;
-    __asm__ volatile("rep outsb" : "+S"(src), "+c"(n) : "d"((uint16_t)ARG) : "memory");
-    CARRIED_ON();
-}
-ATTACK(port_rep_insb) {
-    (void)argc;
-    uint8_t *dst = scratch_msg;
-    uint64_t n = 16;
-    __asm__ volatile("rep insb" : "+D"(dst), "+c"(n) : "d"((uint16_t)ARG) : "memory");
-    CARRIED_ON();
-}
+/* Port ARG.  Allowed by the I/O bitmap (every byte of the access inside
+ * GLINT_PORT_DONE..GLINT_PORT_ABORT): one VM exit, which the host refuses
+ * unless it is an 8-bit OUT; anything else: #GP(0) at the IN/OUT. */
+FAULT_ATTACK(port_out8, "mov %edi, %edx\n\tmov $0x5a, %eax", "outb %al, %dx");
+FAULT_ATTACK(port_out16, "mov %edi, %edx\n\tmov $0x5a5a, %eax", "outw %ax, %dx");
+FAULT_ATTACK(port_out32, "mov %edi, %edx\n\tmov $0x5a5a5a5a, %eax", "outl %eax, %dx");
+FAULT_ATTACK(port_in8, "mov %edi, %edx", "inb %dx, %al");
+FAULT_ATTACK(port_in16, "mov %edi, %edx", "inw %dx, %ax");
+FAULT_ATTACK(port_in32, "mov %edi, %edx", "inl %dx, %eax");
+/* REP OUTSB / REP INSB of 16 bytes (from / into the stack). */
+FAULT_ATTACK(port_rep_outsb, "mov %edi, %edx\n\tsub $16, %rsp\n\tmov %rsp, %rsi\n\tmov $16, %ecx",
+             "rep outsb\n\tadd $16, %rsp");
+FAULT_ATTACK(port_rep_insb, "mov %edi, %edx\n\tsub $16, %rsp\n\tmov %rsp, %rdi\n\tmov $16, %ecx",
+             "rep insb\n\tadd $16, %rsp");
 
-/* ---- HLT ------------------------------------------------------------------------------- */
+/* ---- Spinning ------------------------------------------------------------------------- */
 
-ATTACK(hlt_loop) {
-    UNUSED_ARGS;
-    for (;;) __asm__ volatile("cli\n\thlt" ::: "memory");
-    CARRIED_ON();
-}
-ATTACK(sti_hlt) {
-    UNUSED_ARGS;
-    for (;;) __asm__ volatile("sti\n\thlt" ::: "memory");
-    CARRIED_ON();
-}
 ATTACK(spin_forever) {
     UNUSED_ARGS;
     volatile uint64_t n = 0;
@@ -840,163 +878,36 @@ ATTACK(spin_n) {
     return GLINT_OK;
 }
 
-/* ---- Page tables and CR3 ---------------------------------------------------------------- */
+/* ---- Memory the guest does not own ---------------------------------------------------- */
 
-#define PTE_P 0x1ull
-#define PTE_W 0x2ull
-#define PTE_PS 0x80ull
-#define PTE_NX (1ull << 63)
-#define LARGE_PAGE (2ull << 20)
-#define WINDOW_VA (2ull << 30) /* PDPT entry 2 */
-
-static uint64_t pt_pml4[512] __attribute__((aligned(4096)));
-static uint64_t pt_pdpt[512] __attribute__((aligned(4096)));
-static uint64_t pt_pd_low[512] __attribute__((aligned(4096)));
-static uint64_t pt_pd_top[512] __attribute__((aligned(4096)));
-static uint64_t pt_pd_window[512] __attribute__((aligned(4096)));
-static uint8_t garbage_page[4096] __attribute__((aligned(4096)));
-
-static uint64_t read_cr3(void) {
-    uint64_t v;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-static void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
-static uint64_t addr(const void *p) { return (uint64_t)(uintptr_t)p; }
-
-/* Own page tables (guest virtual == guest physical, as the host sets it up):
- * 2 MiB pages for the low 1 GiB (the image, heap, PEB, page tables) and for
- * the top 2 MiB below GLINT_PHYS_TOP (the scratch region: buffers, stacks,
- * metadata), plus a 2 MiB window at WINDOW_VA onto window_gpa. */
-static volatile uint8_t *own_tables(uint64_t window_gpa, bool exec) {
-    memset(pt_pml4, 0, sizeof pt_pml4);
-    memset(pt_pdpt, 0, sizeof pt_pdpt);
-    memset(pt_pd_window, 0, sizeof pt_pd_window);
-    for (uint64_t i = 0; i < 512; i++) pt_pd_low[i] = (i * LARGE_PAGE) | PTE_P | PTE_W | PTE_PS;
-    memset(pt_pd_top, 0, sizeof pt_pd_top);
-    pt_pd_top[511] = (GLINT_PHYS_TOP - LARGE_PAGE) | PTE_P | PTE_W | PTE_PS;
-    pt_pd_window[0] =
-        (window_gpa & ~(LARGE_PAGE - 1)) | PTE_P | PTE_W | PTE_PS | (exec ? 0 : PTE_NX);
-    pt_pdpt[0] = addr(pt_pd_low) | PTE_P | PTE_W;
-    pt_pdpt[2] = addr(pt_pd_window) | PTE_P | PTE_W;
-    pt_pdpt[((GLINT_PHYS_TOP - 1) >> 30) & 511] = addr(pt_pd_top) | PTE_P | PTE_W;
-    pt_pml4[0] = addr(pt_pdpt) | PTE_P | PTE_W;
-    write_cr3(addr(pt_pml4));
-    return (volatile uint8_t *)(uintptr_t)(WINDOW_VA + (window_gpa & (LARGE_PAGE - 1)));
-}
-
-/* Read / write / execute at guest-physical ARG through own page tables. */
-ATTACK(mmio_read) {
-    (void)argc;
-    volatile uint8_t *p = own_tables(ARG, false);
-    *ret = glint_i64((int64_t) * (volatile uint64_t *)p);
-    CARRIED_ON();
-}
-ATTACK(mmio_write) {
-    (void)argc;
-    volatile uint8_t *p = own_tables(ARG, false);
-    *(volatile uint64_t *)p = 0x1122334455667788ull;
-    CARRIED_ON();
-}
-ATTACK(mmio_exec) {
-    (void)argc;
-    volatile uint8_t *p = own_tables(ARG, true);
-    code_fn volatile f = (code_fn)(uintptr_t)p;
-    f();
-    CARRIED_ON();
-}
-/* MMIO by a string instruction: REP MOVSB from the window. */
-ATTACK(mmio_rep_movs) {
-    (void)argc;
-    volatile uint8_t *p = own_tables(ARG, false);
-    const volatile uint8_t *src = p;
-    uint8_t *dst = scratch_msg;
-    uint64_t n = 256;
-    __asm__ volatile("rep movsb" : "+S"(src), "+D"(dst), "+c"(n) : : "memory");
-    CARRIED_ON();
-}
-/* Own tables with the window on the host-built page tables: the guest reads
- * (and could rewrite) them - harmless, they are its own memory.  CR3 then
- * goes back to the host's tables, untouched. */
-ATTACK(pt_read_host_tables) {
-    UNUSED_ARGS;
-    uint64_t pt_gpa = read_cr3() & ~0xFFFull;
-    volatile uint64_t *pml4 = (volatile uint64_t *)own_tables(pt_gpa, false);
-    uint64_t entry = pml4[0];
-    write_cr3(pt_gpa);
-    *ret = glint_i64((int64_t)(entry & PTE_P));
-    return GLINT_OK;
-}
-/* CR3 -> a guest-physical address with no memory behind it. */
-ATTACK(cr3_unbacked) {
-    (void)argc;
-    write_cr3(ARG);
-    CARRIED_ON();
-}
-/* CR3 -> a page of 0xFF bytes (reserved bits everywhere). */
-ATTACK(cr3_garbage) {
-    UNUSED_ARGS;
-    memset(garbage_page, 0xFF, sizeof garbage_page);
-    write_cr3(addr(garbage_page));
-    CARRIED_ON();
-}
-/* The host's own PML4 rewritten (through own tables) so that entry 0 points
- * at unbacked memory, then CR3 switched back to it. */
-ATTACK(pt_rewrite_host_tables) {
-    (void)argc;
-    uint64_t pt_gpa = read_cr3() & ~0xFFFull;
-    volatile uint64_t *pml4 = (volatile uint64_t *)own_tables(pt_gpa, false);
-    pml4[0] = (ARG & ~0xFFFull) | PTE_P | PTE_W;
-    write_cr3(pt_gpa);
-    *(volatile uint64_t *)(uintptr_t)scratch_msg = 1;
-    CARRIED_ON();
-}
-/* PML4 entry 0 of the host's tables made a self-reference with the
- * user/large bits set: page walks loop through the PML4 itself. */
-ATTACK(pt_self_reference) {
-    UNUSED_ARGS;
-    uint64_t pt_gpa = read_cr3() & ~0xFFFull;
-    volatile uint64_t *pml4 = (volatile uint64_t *)own_tables(pt_gpa, false);
-    pml4[0] = pt_gpa | PTE_P | PTE_W | PTE_PS;
-    write_cr3(pt_gpa);
-    *(volatile uint64_t *)(uintptr_t)scratch_msg = 1;
-    CARRIED_ON();
-}
+/* Read / write / execute / REP MOVSB at guest address ARG (virtual ==
+ * physical).  The host test aims them at the supervisor-only pages (GDT,
+ * TSS, IDT, exception stubs, exception stack, metadata), at the page tables
+ * (not mapped at all) and at addresses with no memory: each is a #PF with
+ * CR2 = ARG, never an access. */
+FAULT_ATTACK(mem_read, "", "mov (%rdi), %rax");
+FAULT_ATTACK(mem_write, "mov $0x1122334455667788, %rax", "mov %rax, (%rdi)");
+FAULT_ATTACK(mem_exec, "", "call *%rdi");
+FAULT_ATTACK(mem_rep_movs, "mov %rdi, %rsi\n\tsub $256, %rsp\n\tmov %rsp, %rdi\n\tmov $256, %ecx",
+             "rep movsb\n\tadd $256, %rsp");
+/* Reads / writes the u64 at ARG and returns it (mapped memory: no fault). */
+PASSING_ATTACK(mem_peek, "", "mov (%rdi), %rax");
+PASSING_ATTACK(mem_poke, "mov $0x1122334455667788, %rax", "mov %rax, (%rdi)");
 
 /* ---- MSRs, CPUID, hypercalls ----------------------------------------------------- */
 
-static uint64_t rdmsr(uint32_t msr) {
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
-    return ((uint64_t)hi << 32) | lo;
-}
-static void wrmsr(uint32_t msr, uint64_t v) {
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
-}
-ATTACK(msr_read) {
-    (void)argc;
-    *ret = glint_i64((int64_t)rdmsr((uint32_t)ARG));
-    return GLINT_OK;
-}
-ATTACK(msr_write_zero) {
-    (void)argc;
-    wrmsr((uint32_t)ARG, 0);
-    *ret = glint_i64(0);
-    return GLINT_OK;
-}
-ATTACK(msr_write_ones) {
-    (void)argc;
-    wrmsr((uint32_t)ARG, UINT64_MAX);
-    *ret = glint_i64(0);
-    return GLINT_OK;
-}
+/* RDMSR / WRMSR of MSR ARG (0 or ~0 written): #GP at CPL 3, whatever the MSR. */
+FAULT_ATTACK(msr_read, "mov %edi, %ecx", "rdmsr");
+FAULT_ATTACK(msr_write_zero, "mov %edi, %ecx\n\txor %eax, %eax\n\txor %edx, %edx", "wrmsr");
+FAULT_ATTACK(msr_write_ones, "mov %edi, %ecx\n\tmov $-1, %eax\n\tmov $-1, %edx", "wrmsr");
 /* kvmclock (MSR_KVM_SYSTEM_TIME_NEW) aimed at a page of the guest image. */
 static uint64_t kvmclock_page[512] __attribute__((aligned(4096)));
+ASM_ROUTINE(kvmclock_wrmsr,
+            "mov $0x4b564d01, %ecx\n\tmov %edi, %eax\n\tshr $32, %rdi\n\tmov %edi, %edx", "wrmsr");
 ATTACK(kvmclock_enable) {
     UNUSED_ARGS;
-    wrmsr(0x4b564d01u, addr(kvmclock_page) | 1u);
-    *ret = glint_i64(0);
-    return GLINT_OK;
+    hostile_kvmclock_wrmsr((uint64_t)(uintptr_t)kvmclock_page | 1u);
+    CARRIED_ON();
 }
 ATTACK(kvmclock_peek) {
     UNUSED_ARGS;
@@ -1023,22 +934,17 @@ ATTACK(cpuid_all) {
     *ret = glint_i64((int64_t)sum);
     return GLINT_OK;
 }
-/* VMCALL with hypercall number ARG (KVM answers or #UD). */
-ATTACK(hypercall) {
-    (void)argc;
-    uint64_t rax = ARG;
-    __asm__ volatile("vmcall" : "+a"(rax) : "b"(0), "c"(0), "d"(0), "S"(0) : "memory");
-    *ret = glint_i64((int64_t)rax);
-    return GLINT_OK;
-}
-/* VMMCALL (AMD's form) with hypercall number ARG. */
-ATTACK(hypercall_vmmcall) {
-    (void)argc;
-    uint64_t rax = ARG;
-    __asm__ volatile("vmmcall" : "+a"(rax) : "b"(0), "c"(0), "d"(0), "S"(0) : "memory");
-    *ret = glint_i64((int64_t)rax);
-    return GLINT_OK;
-}
+/* VMCALL / VMMCALL with hypercall number ARG, other arguments 0: KVM
+ * refuses hypercalls from CPL 3 (-KVM_EPERM = -1 in RAX) when the
+ * instruction reaches it at all.  Returns RAX. */
+PASSING_ATTACK(hypercall,
+               "push %rbx\n\tmov %rdi, %rax\n\txor %ebx, %ebx\n\txor %ecx, %ecx\n\t"
+               "xor %edx, %edx\n\txor %esi, %esi",
+               "vmcall\n\tpop %rbx");
+PASSING_ATTACK(hypercall_vmmcall,
+               "push %rbx\n\tmov %rdi, %rax\n\txor %ebx, %ebx\n\txor %ecx, %ecx\n\t"
+               "xor %edx, %edx\n\txor %esi, %esi",
+               "vmmcall\n\tpop %rbx");
 ATTACK(rdtsc_rdrand) {
     UNUSED_ARGS;
     uint32_t lo, hi;
@@ -1098,6 +1004,106 @@ static glint_status ping(const glint_value *args, uint32_t argc, glint_value *re
     return GLINT_OK;
 }
 
+/* (string attack) -> i64: the address of the instruction the assembly
+ * routine of that attack faults on (kvmclock_enable: its WRMSR), -1 if the
+ * attack has none. */
+static const struct {
+    const char *name;
+    const char *site;
+} sites[] = {
+#define S(n)                                                                                       \
+    { #n, hostile_site_##n }
+    S(cpu_int3),
+    S(cpu_ud2),
+    S(cpu_div0),
+    S(cpu_int80),
+    S(cpu_int_pf),
+    S(cpu_icebp),
+    S(cpu_syscall),
+    S(cpu_syscall_rsp),
+    S(cpu_sysenter),
+    S(cpu_bad_stack),
+    S(cpu_alignment_check),
+    S(priv_wrmsr),
+    S(priv_rdmsr),
+    S(priv_mov_cr0),
+    S(priv_mov_cr3),
+    S(priv_mov_cr4),
+    S(priv_read_cr3),
+    S(priv_mov_dr7),
+    S(priv_lgdt),
+    S(priv_lidt),
+    S(priv_ltr),
+    S(priv_lldt),
+    S(priv_hlt),
+    S(priv_invlpg),
+    S(priv_xsetbv),
+    S(priv_clts),
+    S(priv_wbinvd),
+    S(priv_invd),
+    S(priv_swapgs),
+    S(priv_sysret),
+    S(priv_sysexit),
+    S(priv_cli),
+    S(priv_sti),
+    S(priv_rdpmc),
+    S(priv_out_exception),
+    S(priv_popf_iopl),
+    S(priv_iretq_iopl),
+    S(seg_iretq_kernel_cs),
+    S(seg_lret_kernel_cs),
+    S(seg_ljmp_kernel_cs),
+    S(seg_ljmp_user_data),
+    S(seg_ds_kernel),
+    S(seg_ss_kernel),
+    S(seg_ss_rpl0),
+    S(seg_ds_tss),
+    S(seg_es_beyond_gdt),
+    S(info_sgdt),
+    S(info_sidt),
+    S(info_str),
+    S(info_smsw),
+    S(info_rdtscp),
+    S(state_ymm_poke),
+    S(state_ymm_peek),
+    S(state_gsbase_poke),
+    S(state_gsbase_peek),
+    S(port_out8),
+    S(port_out16),
+    S(port_out32),
+    S(port_in8),
+    S(port_in16),
+    S(port_in32),
+    S(port_rep_outsb),
+    S(port_rep_insb),
+    S(mem_read),
+    S(mem_write),
+    S(mem_exec),
+    S(mem_rep_movs),
+    S(mem_peek),
+    S(mem_poke),
+    S(msr_read),
+    S(msr_write_zero),
+    S(msr_write_ones),
+    S(kvmclock_wrmsr),
+    S(hypercall),
+    S(hypercall_vmmcall),
+#undef S
+};
+static glint_status fault_site(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)argc;
+    const char *name = args[0].as.str.ptr;
+    if (strcmp(name, "kvmclock_enable") == 0) name = "kvmclock_wrmsr";
+    for (size_t i = 0; i < sizeof sites / sizeof sites[0]; i++) {
+        if (strcmp(sites[i].name, name) == 0) {
+            *ret = glint_i64((int64_t)(uintptr_t)sites[i].site);
+            return GLINT_OK;
+        }
+    }
+    *ret = glint_i64(-1);
+    return GLINT_OK;
+}
+
 /* ---- Registration ---------------------------------------------------------------------- */
 
 static const struct {
@@ -1153,16 +1159,56 @@ static const struct {
     A(cpu_ud2),
     A(cpu_div0),
     A(cpu_int80),
+    A(cpu_int_pf),
+    A(cpu_icebp),
+    A(cpu_syscall),
+    A(cpu_syscall_rsp),
+    A(cpu_sysenter),
     A(cpu_single_step),
     A(cpu_noncanonical),
     A(cpu_null_write),
-    A(cpu_cr0_no_paging),
-    A(cpu_cr4_reserved),
-    A(cpu_xsetbv),
-    A(cpu_syscall),
     A(cpu_bad_stack),
-    A(cpu_triple_fault),
-    A(cpu_gdt_garbage),
+    A(cpu_alignment_check),
+    A(priv_wrmsr),
+    A(priv_rdmsr),
+    A(priv_mov_cr0),
+    A(priv_mov_cr3),
+    A(priv_mov_cr4),
+    A(priv_read_cr3),
+    A(priv_mov_dr7),
+    A(priv_lgdt),
+    A(priv_lidt),
+    A(priv_ltr),
+    A(priv_lldt),
+    A(priv_hlt),
+    A(priv_invlpg),
+    A(priv_xsetbv),
+    A(priv_clts),
+    A(priv_wbinvd),
+    A(priv_invd),
+    A(priv_swapgs),
+    A(priv_sysret),
+    A(priv_sysexit),
+    A(priv_cli),
+    A(priv_sti),
+    A(priv_rdpmc),
+    A(priv_out_exception),
+    A(priv_popf_iopl),
+    A(priv_iretq_iopl),
+    A(seg_iretq_kernel_cs),
+    A(seg_lret_kernel_cs),
+    A(seg_ljmp_kernel_cs),
+    A(seg_ljmp_user_data),
+    A(seg_ds_kernel),
+    A(seg_ss_kernel),
+    A(seg_ss_rpl0),
+    A(seg_ds_tss),
+    A(seg_es_beyond_gdt),
+    A(info_sgdt),
+    A(info_sidt),
+    A(info_str),
+    A(info_smsw),
+    A(info_rdtscp),
     A(mem_write_code),
     A(mem_write_rodata),
     A(mem_write_peb),
@@ -1176,6 +1222,10 @@ static const struct {
     A(heap_exhaust),
     A(heap_oom_error),
     A(abort_long_message),
+    A(state_ymm_poke),
+    A(state_ymm_peek),
+    A(state_gsbase_poke),
+    A(state_gsbase_peek),
     A(port_out8),
     A(port_out16),
     A(port_out32),
@@ -1184,19 +1234,14 @@ static const struct {
     A(port_in32),
     A(port_rep_outsb),
     A(port_rep_insb),
-    A(hlt_loop),
-    A(sti_hlt),
     A(spin_forever),
     A(spin_n),
-    A(mmio_read),
-    A(mmio_write),
-    A(mmio_exec),
-    A(mmio_rep_movs),
-    A(pt_read_host_tables),
-    A(cr3_unbacked),
-    A(cr3_garbage),
-    A(pt_rewrite_host_tables),
-    A(pt_self_reference),
+    A(mem_read),
+    A(mem_write),
+    A(mem_exec),
+    A(mem_rep_movs),
+    A(mem_peek),
+    A(mem_poke),
     A(msr_read),
     A(msr_write_zero),
     A(msr_write_ones),
@@ -1249,5 +1294,6 @@ void glint_main(void) {
         glint_register_function(attacks[i].name, attacks[i].fn, GLINT_TYPE_I64, 1, GLINT_TYPE_U64);
     glint_register_function("huge_result", huge_result, GLINT_TYPE_BYTES, 1, GLINT_TYPE_U64);
     glint_register_function("ping", ping, GLINT_TYPE_I64, 1, GLINT_TYPE_U64);
+    glint_register_function("fault_site", fault_site, GLINT_TYPE_I64, 1, GLINT_TYPE_STRING);
     init_attack();
 }

@@ -3,29 +3,34 @@
 ; CMakeLists.txt: hostile_init_<name>.elf); tests/hostile/test_hostile.c
 ; expects each one's outcome.
 ;
-; Entry state (glint/abi.h): long mode, host page tables, RDI = PEB, no IDT
-; (limit 0: any exception is a triple fault).  The output buffer is
+; Entry state (glint/abi.h): long mode, CPL 3, the host's page tables, GDT,
+; TSS and IDT, RDI = PEB.  There is no runtime: any exception goes straight to
+; the host's CPL-0 stubs, which report it (vector, RIP).  The output buffer is
 ; peb->output (size at PEB+16, address at PEB+24); the host has set its top
-; to 8 (empty).
+; to 8 (empty).  Attacks 2, 9, 15 and 18 fault on the entry point's first
+; instruction (the host test checks that the reported RIP is the entry).
 ;
 ;  1 spin        never finishes initialisation (needs a deadline or a kill)
-;  2 hlt         HLT loop
+;  2 hlt         HLT loop (HLT at CPL 3: #GP)
 ;  3 garbage     output buffer = garbage, OUT DONE
 ;  4 top         output top = 2^64 - 8, OUT DONE
 ;  5 count       FUNCTIONS claiming 2^32 - 1 functions
 ;  6 duplicate   FUNCTIONS naming the same function twice
 ;  7 empty       OUT DONE with nothing on the output buffer
 ;  8 result      a RESULT instead of FUNCTIONS
-;  9 ud2         exception with no IDT
+;  9 ud2         #UD with no runtime
 ; 10 in          IN from the DONE port
 ; 11 name_len    FUNCTIONS entry whose name claims 2^32 - 1 bytes
 ; 12 trailing    FUNCTIONS with bytes after the last entry
 ; 13 void_param  FUNCTIONS entry with a VOID parameter
 ; 14 raw_result  valid FUNCTIONS ("f": () -> bytes); every call then answers
 ;                with a RESULT claiming 2^32 - 16 bytes
-; 15 exception   OUT to the EXCEPTION port with a zeroed record
+; 15 exception   OUT to the EXCEPTION port (a forged report; not in the I/O
+;                bitmap: #GP)
 ; 16 abort       OUT to the ABORT port with a garbage message
 ; 17 log_storm   100000 OUT LOG with a valid record, never DONE (deadline)
+; 18 wrmsr       WRMSR as the first instruction (MSR 0 := 0: ECX, EDX and EAX
+;                are 0 at entry): #GP, the privilege check comes first
 
 %ifndef GLINT_ABI_VERSION
 %error "define GLINT_ABI_VERSION (from common/include/glint/abi.h)"
@@ -47,24 +52,30 @@ default rel
 section .text
 global _start:function (_start.end - _start)
 _start:
+%if ATTACK == 2
+.halt:
+    hlt
+    jmp .halt
+%elif ATTACK == 9
+    ud2
+%elif ATTACK == 15
+    out PORT_EXCEPTION, al
+%elif ATTACK == 18
+    wrmsr                               ; MSR 0 := 0 (entry state): #GP at CPL 3
+%else
     mov rbx, [rdi + PEB_OUTPUT_PTR]     ; output buffer
+%endif
 %if ATTACK == 1
 .spin:
     pause
     jmp .spin
-%elif ATTACK == 2
-.halt:
-    hlt
-    jmp .halt
+%elif ATTACK == 2 || ATTACK == 9 || ATTACK == 15 || ATTACK == 18
+    ; faulted above
 %elif ATTACK == 7
     xor eax, eax
     out PORT_DONE, al
-%elif ATTACK == 9
-    ud2
 %elif ATTACK == 10
     in al, PORT_DONE
-%elif ATTACK == 15
-    out PORT_EXCEPTION, al
 %elif ATTACK == 17
     mov r12d, 100000
 .again:
@@ -99,9 +110,8 @@ _start:
     jmp .answer
   %endif
 %endif
-.stop:
-    cli
-    hlt
+.stop:                                  ; never resumed (the host failed the run)
+    pause
     jmp .stop
 .end:
 
