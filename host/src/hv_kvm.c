@@ -33,7 +33,9 @@
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
 
-/* MSRs a guest can change at CPL0 that are saved with the vCPU state. */
+/* MSRs saved with the vCPU state.  Guest code (CPL 3) cannot change them
+ * (WRMSR is #GP); they are saved so that a restore puts back exactly the
+ * state the snapshot had, whatever a KVM did to them meanwhile. */
 static const uint32_t saved_msrs[] = {
     0xC0000081, /* STAR */
     0xC0000082, /* LSTAR */

@@ -670,9 +670,10 @@ static glint_status handle_abort(glint_sandbox *sb) {
 static uint64_t guest_rip(glint_sandbox *sb);
 
 static glint_status handle_exception(glint_sandbox *sb) {
-    /* Only the host's stubs (CPL 0) write the record and OUT here; the port
-     * is reachable from guest code too (IOPL 3), so where the OUT came from
-     * decides whether the record is the CPU's word or the guest's claim. */
+    /* Only the host's stubs (CPL 0) write the record and OUT here.  The
+     * TSS's I/O bitmap already keeps guest code off this port; checking
+     * where the OUT came from keeps a forged report out even on a KVM that
+     * got the bitmap wrong. */
     uint64_t out_rip = guest_rip(sb);
     if (!glint_cpu_rip_in_exception_code(sb->layout.exception_code_gpa, out_rip))
         return sb_fail_poison(sb, GLINT_E_PROTOCOL,
@@ -689,6 +690,15 @@ static glint_status handle_exception(glint_sandbox *sb) {
                 "guest stack overflow: page fault at 0x%" PRIx64 " (guard page below the %" PRIu64
                 "-byte stack), RIP 0x%" PRIx64,
                 rec.cr2, l->stack_size, rec.rip);
+    else if (rec.vector == 14 && rec.rip == 0 && rec.cr2 == 0)
+        /* PVM does not honour EFER.SCE: a guest SYSCALL jumps to LSTAR (0,
+         * never mapped) at CPL 3 instead of raising #UD.  The instruction
+         * after it is in RCX. */
+        sb_fail(sb, GLINT_E_GUEST_FAULT,
+                "guest page fault (instruction fetch) at RIP 0x0, error code 0x%" PRIx64
+                ": a jump to address 0, or a SYSCALL on a KVM that ignores EFER.SCE (then the "
+                "instruction after it is at RCX 0x%" PRIx64 ")",
+                rec.error_code, rec.rcx);
     else if (rec.vector == 14)
         sb_fail(sb, GLINT_E_GUEST_FAULT,
                 "guest page fault (%s %s) at 0x%" PRIx64 ", RIP 0x%" PRIx64
