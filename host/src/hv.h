@@ -104,5 +104,4 @@ extern const glint_hv_ops glint_hv_kvm_ops;
 const char *glint_kvm_exit_reason_name(uint32_t reason);
 const char *glint_kvm_internal_error_name(uint32_t suberror);
 
-
 #endif /* GLINT_HV_H */

@@ -235,12 +235,13 @@ static bool run_probe_guest(glint_hypervisor_info *out) {
             glint_exception_record rec;
             memset(&rec, 0, sizeof rec);
             glint_gmem_read(&gm, l.metadata_gpa, &rec, sizeof rec);
-            snprintf(out->message, sizeof out->message,
-                     "guests do not run here: the probe guest took CPU exception %s (vector %" PRIu64
-                     ") at RIP 0x%" PRIx64 " (entry 0x%" PRIx64 "), error code 0x%" PRIx64
-                     ", CR2 0x%" PRIx64 ", RFLAGS 0x%" PRIx64,
-                     glint_cpu_vector_name(rec.vector), rec.vector, rec.rip, l.code_gpa,
-                     rec.error_code, rec.cr2, rec.rflags);
+            snprintf(
+                out->message, sizeof out->message,
+                "guests do not run here: the probe guest took CPU exception %s (vector %" PRIu64
+                ") at RIP 0x%" PRIx64 " (entry 0x%" PRIx64 "), error code 0x%" PRIx64
+                ", CR2 0x%" PRIx64 ", RFLAGS 0x%" PRIx64,
+                glint_cpu_vector_name(rec.vector), rec.vector, rec.rip, l.code_gpa, rec.error_code,
+                rec.cr2, rec.rflags);
         } else
             snprintf(out->message, sizeof out->message,
                      "guests do not run here: the probe's OUT of 0x%x to port 0x%x came back as "

@@ -3,8 +3,8 @@
  * computation, unit-tested without KVM.
  *
  * Snapshot region at GLINT_BASE_ADDRESS: image | PEB page | CPU tables page
- * | exception code page | heap | init data | page tables.  Scratch region ending at GLINT_PHYS_TOP: input | output |
- * guard | stack | guard | exception stack | metadata page.
+ * | exception code page | heap | init data | page tables.  Scratch region ending at GLINT_PHYS_TOP:
+ * input | output | guard | stack | guard | exception stack | metadata page.
  */
 #ifndef GLINT_LAYOUT_H
 #define GLINT_LAYOUT_H

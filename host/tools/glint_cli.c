@@ -206,8 +206,8 @@ static int doctor(bool brief) {
         return rc;
     }
     printf("/dev/kvm:      %s\n", !hi.device_exists ? "missing"
-                                  : hi.device_opens  ? "present, opens read/write"
-                                                     : "present, does not open");
+                                  : hi.device_opens ? "present, opens read/write"
+                                                    : "present, does not open");
     if (!hi.device_opens) {
         printf("               %s\n", hi.message);
         return rc;

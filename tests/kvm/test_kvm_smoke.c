@@ -119,8 +119,7 @@ static void test_tiny_guest_port_write(void **state) {
     assert_true(glint_gmem_read(&gm, l.metadata_gpa, &rec, sizeof rec));
     printf("HLT at CPL 3: vector %llu at RIP 0x%llx (entry 0x%llx), CS 0x%llx, SS 0x%llx\n",
            (unsigned long long)rec.vector, (unsigned long long)rec.rip,
-           (unsigned long long)l.entry_gpa, (unsigned long long)rec.cs,
-           (unsigned long long)rec.ss);
+           (unsigned long long)l.entry_gpa, (unsigned long long)rec.cs, (unsigned long long)rec.ss);
     assert_int_equal(rec.vector, 13);
     assert_int_equal(rec.cs, GLINT_SEL_USER_CODE);
     assert_int_equal(rec.ss, GLINT_SEL_USER_DATA);

@@ -308,9 +308,10 @@ typedef struct glint_hypervisor_info {
     int open_errno;     /* errno of the failed open, 0 otherwise */
     int api_version;    /* KVM_GET_API_VERSION; -1 when not known */
     glint_hypervisor_kind kind;
-    char kind_source[96];     /* what the kind was read from ("/sys/module/kvm_pvm") */
-    bool nested;              /* this host is itself a guest (CPUID.1:ECX[31]) */
-    char outer_hypervisor[13]; /* its hypervisor's CPUID vendor ("KVMKVMKVM", "TCGTCGTCGTCG"), or "" */
+    char kind_source[96];      /* what the kind was read from ("/sys/module/kvm_pvm") */
+    bool nested;               /* this host is itself a guest (CPUID.1:ECX[31]) */
+    char outer_hypervisor[13]; /* its hypervisor's CPUID vendor ("KVMKVMKVM", "TCGTCGTCGTCG"), or ""
+                                */
     uint32_t cap_count;
     glint_hypervisor_cap caps[GLINT_HYPERVISOR_MAX_CAPS];
     bool probe_ran;    /* a probe guest was attempted (run_guest and KVM usable) */
