@@ -1066,7 +1066,7 @@ static void test_call_max_args_mixed(void **state) {
         switch (i % 9) {
         case 0: args[i] = glint_i32(-(int32_t)i); break;
         case 1: args[i] = glint_u32(i * 1000u); break;
-        case 2: args[i] = glint_i64(-(int64_t)i << 40); break;
+        case 2: args[i] = glint_i64(-(int64_t)((uint64_t)i << 40)); break;
         case 3: args[i] = glint_u64((uint64_t)i << 50); break;
         case 4: args[i] = glint_f32((float)i / 4.0f); break;
         case 5: args[i] = glint_f64((double)i / 8.0); break;
