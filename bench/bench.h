@@ -140,6 +140,10 @@ void fmt_bytes(double v, char *out, size_t size);
 #define CELL 160
 /* A Markdown table; row 0 is the header. */
 void print_table(char (*cells)[NCOL][CELL], int rows, int cols);
+/* The columns every suite's table starts with: id, n, median, p99,
+ * KVM_RUN, exits, other ioctls.  Clears the row first.  For a scenario that
+ * did not run, fills id, "-" and its note, and returns false. */
+bool bench_row_common(const result *r, char (*row)[CELL]);
 /* "KVM_RUN 1, KVM_SET_REGS 1" from the per-kind metrics base..base+kinds. */
 void breakdown(const result *r, int base, int kinds, const char *(*name)(int), bool skip_run,
                char *out, size_t size);

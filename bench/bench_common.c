@@ -311,6 +311,25 @@ void fmt_bytes(double v, char *out, size_t size) {
         snprintf(out, size, "%.0f B", v);
 }
 
+bool bench_row_common(const result *r, char (*row)[CELL]) {
+    for (int k = 0; k < NCOL; k++) row[k][0] = '\0';
+    snprintf(row[0], CELL, "%s", r->id);
+    if (!r->ran) {
+        snprintf(row[1], CELL, "-");
+        snprintf(row[2], CELL, "%s%.140s", r->failed ? "FAILED: " : "", r->note);
+        return false;
+    }
+    uint64_t med, p99, lo, hi;
+    percentiles(r, &med, &p99, &lo, &hi);
+    snprintf(row[1], CELL, "%d", r->n);
+    fmt_time(med, row[2], CELL);
+    fmt_time(p99, row[3], CELL);
+    fmt_metric(r, M_KVM_RUN, row[4], CELL);
+    fmt_metric(r, M_EXITS, row[5], CELL);
+    fmt_metric(r, M_IOCTLS_OTHER, row[6], CELL);
+    return true;
+}
+
 void print_table(char (*cells)[NCOL][CELL], int rows, int cols) {
     int w[NCOL] = {0};
     for (int r = 0; r < rows; r++)
@@ -435,15 +454,16 @@ void json_host(FILE *f, const host_info *h) {
 }
 
 bool bench_prerequisites(const char *guest) {
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
+    /* The same question test.sh and run.sh ask: does a guest run on this
+     * KVM?  "/dev/kvm opens" is not the answer (a paravirtual KVM opens). */
+    glint_hypervisor_info hi;
+    if (glint_hypervisor_probe(&hi, true) != GLINT_OK || !hi.guests_run) {
         fprintf(stderr,
-                "glint_bench: /dev/kvm is not usable here (%s); run bench/run.sh, which uses the "
-                "QEMU KVM harness when needed\n",
-                strerror(errno));
+                "glint_bench: guests do not run on this machine's KVM (%s); run bench/run.sh, "
+                "which uses the QEMU KVM harness when needed\n",
+                hi.message);
         return false;
     }
-    close(fd);
     if (access(guest, R_OK) != 0) {
         fprintf(stderr, "glint_bench: guest %s: %s (build the bench_guest target)\n", guest,
                 strerror(errno));

@@ -734,21 +734,7 @@ static void print_results(void) {
     for (int i = 0; i < hl_count; i++, rows++) {
         result *r = &hl_results[i];
         char(*row)[CELL] = cells[rows];
-        for (int k = 0; k < cols; k++) row[k][0] = '\0';
-        snprintf(row[0], CELL, "%s", r->id);
-        if (!r->ran) {
-            snprintf(row[1], CELL, "-");
-            snprintf(row[2], CELL, "%s%.140s", r->failed ? "FAILED: " : "", r->note);
-            continue;
-        }
-        uint64_t med, p99, lo, hi;
-        percentiles(r, &med, &p99, &lo, &hi);
-        snprintf(row[1], CELL, "%d", r->n);
-        fmt_time(med, row[2], CELL);
-        fmt_time(p99, row[3], CELL);
-        fmt_metric(r, M_KVM_RUN, row[4], CELL);
-        fmt_metric(r, M_EXITS, row[5], CELL);
-        fmt_metric(r, M_IOCTLS_OTHER, row[6], CELL);
+        if (!bench_row_common(r, row)) continue;
         char a[64], b[64];
         fmt_metric(r, M_SYS_MM, a, sizeof a);
         fmt_metric(r, M_SYS_OTHER, b, sizeof b);

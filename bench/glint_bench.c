@@ -792,20 +792,7 @@ static void print_config(bench_ctx *c, const rss_result *rr) {
     for (int i = 0; i < c->result_count && rows < 40; i++, rows++) {
         result *r = &c->results[i];
         char(*row)[CELL] = cells[rows];
-        for (int k = 0; k < NCOL; k++) row[k][0] = '\0';
-        snprintf(row[0], CELL, "%s", r->id);
-        if (!r->ran) {
-            snprintf(row[1], CELL, "-");
-            snprintf(row[2], CELL, "%s%s", r->failed ? "FAILED: " : "", r->note);
-            continue;
-        }
-        uint64_t med, p99, lo, hi;
-        percentiles(r, &med, &p99, &lo, &hi);
-        snprintf(row[1], CELL, "%d", r->n);
-        fmt_time(med, row[2], CELL);
-        fmt_time(p99, row[3], CELL);
-        fmt_metric(r, M_KVM_RUN, row[4], CELL);
-        fmt_metric(r, M_EXITS, row[5], CELL);
+        if (!bench_row_common(r, row)) continue;
         if (r->max[M_EXITS] != 0) {
             static const struct {
                 int m;
@@ -828,7 +815,6 @@ static void print_config(bench_ctx *c, const rss_result *rr) {
             }
             if (len < CELL) snprintf(row[5] + len, CELL - len, ")");
         }
-        fmt_metric(r, M_IOCTLS_OTHER, row[6], CELL);
         if (strncmp(r->id, "restore_dirty_", 14) == 0) {
             size_t len = strlen(row[6]);
             char v[96];
