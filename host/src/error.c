@@ -10,18 +10,19 @@ void glint_error_clear(glint_error *err) {
     memset(err, 0, sizeof *err);
 }
 
-static void set_message(glint_error *err, const char *fmt, va_list ap) {
-    int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
-    if (n < 0) err->message[0] = '\0';
-}
-
-glint_status glint_fail(glint_error *err, glint_status code, const char *fmt, ...) {
+glint_status glint_vfail(glint_error *err, glint_status code, const char *fmt, va_list ap) {
     if (err == NULL) return code;
     glint_error_clear(err);
     err->code = code;
+    int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
+    if (n < 0) err->message[0] = '\0';
+    return code;
+}
+
+glint_status glint_fail(glint_error *err, glint_status code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    set_message(err, fmt, ap);
+    glint_vfail(err, code, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -29,13 +30,11 @@ glint_status glint_fail(glint_error *err, glint_status code, const char *fmt, ..
 glint_status glint_fail_errno(glint_error *err, glint_status code, int errnum, const char *fmt,
                               ...) {
     if (err == NULL) return code;
-    glint_error_clear(err);
-    err->code = code;
-    err->sys_errno = errnum;
     va_list ap;
     va_start(ap, fmt);
-    set_message(err, fmt, ap);
+    glint_vfail(err, code, fmt, ap);
     va_end(ap);
+    err->sys_errno = errnum;
     size_t used = strlen(err->message);
     char buf[128];
     /* GNU strerror_r returns the message pointer. */

@@ -58,6 +58,8 @@ typedef struct glint_vcpu_state {
 typedef struct glint_hv_counters {
     uint64_t runs;
     uint64_t ioctls_other;
+    uint64_t syscalls_other; /* mmap/munmap of the backend's shared pages */
+    uint64_t allocations;    /* the backend's heap allocations */
 } glint_hv_counters;
 
 typedef struct glint_hv_ops {
@@ -86,6 +88,14 @@ typedef struct glint_hv_ops {
     glint_status (*save_state)(glint_hv *hv, glint_vcpu_state *state, glint_error *err);
     glint_status (*restore_state)(glint_hv *hv, const glint_vcpu_state *state, glint_error *err);
     void (*counters)(const glint_hv *hv, glint_hv_counters *out);
+    /* Checks a state blob from outside the process (a snapshot file) against
+     * the state this backend sets up for `expected` (set_entry): system
+     * registers, segments, descriptor tables, control registers, EFER, RFLAGS
+     * and pending events must be what Glint produces; the MSR list is rebuilt
+     * from the backend's own (only values are taken from the blob).  No VM
+     * needed.  GLINT_E_INVALID_ARGUMENT with the first difference named. */
+    glint_status (*check_state)(glint_vcpu_state *state, const glint_cpu_entry *expected,
+                                glint_error *err);
     /* For slots 0..nslots-1 mapped with GLINT_HV_MAP_LOG_DIRTY: sets bit i
      * of bitmaps[slot] for every page i the guest wrote since the previous
      * collection, and re-arms tracking.  Each bitmap holds the slot's page

@@ -32,6 +32,15 @@
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
+#define CR0_TS (1ull << 3)
+#define CR4_OSXSAVE (1ull << 18)
+#define ENTRY_CR0 (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
+#define ENTRY_CR4 (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+/* No EFER.SCE: SYSCALL raises #UD instead of entering CPL 0 at LSTAR. */
+#define ENTRY_EFER (EFER_LME | EFER_LMA | EFER_NXE)
+/* RFLAGS bits CPL-3 code can change (POPF): arithmetic flags, TF, DF, NT, AC, ID
+ * (and RF, which the CPU sets itself). */
+#define RFLAGS_GUEST_BITS 0x254dd5ull
 
 /* MSRs saved with the vCPU state.  Guest code (CPL 3) cannot change them
  * (WRMSR is #GP); they are saved so that a restore puts back exactly the
@@ -157,6 +166,7 @@ static glint_status kvm_create(glint_hv **out, glint_error *err) {
     *out = NULL;
     glint_hv *hv = calloc(1, sizeof *hv);
     if (hv == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory for the VM");
+    hv->counters.allocations = 1;
     hv->kvm_fd = hv->vm_fd = hv->vcpu_fd = -1;
 
     hv->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
@@ -202,6 +212,7 @@ static glint_status kvm_create(glint_hv **out, glint_error *err) {
         st = glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_CREATE_VCPU failed");
         goto fail;
     }
+    hv->counters.syscalls_other++;
     hv->run = mmap(NULL, hv->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, hv->vcpu_fd, 0);
     if (hv->run == MAP_FAILED) {
         hv->run = NULL;
@@ -210,6 +221,7 @@ static glint_status kvm_create(glint_hv **out, glint_error *err) {
     }
     if (hv->ring_bytes != 0) {
         long page = sysconf(_SC_PAGESIZE);
+        hv->counters.syscalls_other++;
         void *ring = mmap(NULL, hv->ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, hv->vcpu_fd,
                           (off_t)KVM_DIRTY_LOG_PAGE_OFFSET * page);
         if (ring == MAP_FAILED) {
@@ -288,11 +300,10 @@ static glint_status kvm_set_entry(glint_hv *hv, const glint_cpu_entry *e, glint_
     sregs.gdt.limit = e->gdt_limit;
     sregs.idt.base = e->idt_base;
     sregs.idt.limit = e->idt_limit;
-    sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    sregs.cr0 = ENTRY_CR0;
     sregs.cr3 = e->cr3;
-    sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-    /* No EFER.SCE: SYSCALL raises #UD instead of entering CPL 0 at LSTAR. */
-    sregs.efer = EFER_LME | EFER_LMA | EFER_NXE;
+    sregs.cr4 = ENTRY_CR4;
+    sregs.efer = ENTRY_EFER;
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_SREGS failed");
 
@@ -494,7 +505,11 @@ static glint_status kvm_restore_state(glint_hv *hv, const glint_vcpu_state *stat
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "vCPU state blob has the wrong size");
     /* The ioctls take non-const pointers but do not modify the input. */
     struct kvm_state_blob *b = (struct kvm_state_blob *)(void *)(uintptr_t)state->bytes;
-    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_SREGS, &b->sregs) < 0 ||
+    /* TR's type is this machine's choice (hv->tr_type), not the saver's: a
+     * snapshot file may come from a machine of the other vendor. */
+    struct kvm_sregs sregs = b->sregs;
+    sregs.tr.type = hv->tr_type;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_SREGS, &sregs) < 0 ||
         kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_REGS, &b->regs) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "writing vCPU registers failed");
     if (kvm_ioctl(hv, hv->vcpu_fd, hv->has_xsave ? KVM_SET_XSAVE : KVM_SET_FPU, &b->xsave) < 0)
@@ -505,6 +520,72 @@ static glint_status kvm_restore_state(glint_hv *hv, const glint_vcpu_state *stat
     events.flags = 0; /* restore pending-exception state only, not NMI/SIPI/shadow */
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_VCPU_EVENTS, &events) < 0)
         return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_VCPU_EVENTS failed");
+    return GLINT_OK;
+}
+
+/* ---- Checking a state blob from a file -------------------------------------- */
+
+static bool segment_is(const struct kvm_segment *s, uint16_t selector, bool code) {
+    struct kvm_segment want;
+    flat_segment(&want, selector, code ? 0xb : 0x3, code);
+    /* The accessed bit and granularity/limit encoding may differ by KVM;
+     * what decides privilege and addressing must not. */
+    return s->selector == want.selector && s->base == 0 && s->dpl == want.dpl && s->present == 1 &&
+           s->s == 1 && s->l == want.l && (s->type & 0xe) == (want.type & 0xe) && s->unusable == 0;
+}
+
+static glint_status kvm_check_state(glint_vcpu_state *state, const glint_cpu_entry *e,
+                                    glint_error *err) {
+    if (state->size != sizeof(struct kvm_state_blob))
+        return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "blob of %u bytes, expected %zu",
+                          state->size, sizeof(struct kvm_state_blob));
+    struct kvm_state_blob *b = (struct kvm_state_blob *)(void *)state->bytes;
+    const struct kvm_sregs *sr = &b->sregs;
+    const char *bad = NULL;
+    if (!segment_is(&sr->cs, GLINT_SEL_USER_CODE, true))
+        bad = "CS";
+    else if (!segment_is(&sr->ss, GLINT_SEL_USER_DATA, false))
+        bad = "SS";
+    else if (!segment_is(&sr->ds, GLINT_SEL_USER_DATA, false))
+        bad = "DS";
+    else if (!segment_is(&sr->es, GLINT_SEL_USER_DATA, false))
+        bad = "ES";
+    else if (!segment_is(&sr->fs, GLINT_SEL_USER_DATA, false))
+        bad = "FS";
+    else if (!segment_is(&sr->gs, GLINT_SEL_USER_DATA, false))
+        bad = "GS";
+    else if (sr->tr.selector != GLINT_SEL_TSS || sr->tr.base != e->tss_base ||
+             sr->tr.limit != e->tss_limit || !sr->tr.present)
+        bad = "TR";
+    else if (sr->gdt.base != e->gdt_base || sr->gdt.limit != e->gdt_limit)
+        bad = "GDTR";
+    else if (sr->idt.base != e->idt_base || sr->idt.limit != e->idt_limit)
+        bad = "IDTR";
+    else if (sr->cr3 != e->cr3)
+        bad = "CR3";
+    else if ((sr->cr0 & ENTRY_CR0) != ENTRY_CR0 || (sr->cr0 & ~(ENTRY_CR0 | CR0_TS)) != 0)
+        bad = "CR0";
+    else if ((sr->cr4 & ENTRY_CR4) != ENTRY_CR4 || (sr->cr4 & ~(ENTRY_CR4 | CR4_OSXSAVE)) != 0)
+        bad = "CR4";
+    else if (sr->efer != ENTRY_EFER)
+        bad = "EFER";
+    else if ((b->regs.rflags & ~RFLAGS_GUEST_BITS) != GLINT_ENTRY_RFLAGS)
+        bad = "RFLAGS";
+    else if (b->regs.rip >= GLINT_PHYS_TOP)
+        bad = "RIP";
+    else if (b->events.exception.injected || b->events.exception.pending ||
+             b->events.interrupt.injected || b->events.nmi.injected || b->events.nmi.pending)
+        bad = "pending events";
+    else if (b->msrs.header.nmsrs != SAVED_MSR_COUNT)
+        bad = "MSR count";
+    if (bad != NULL)
+        return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "%s is not what Glint sets up", bad);
+    /* Only the values come from the blob; which MSRs they go to is ours. */
+    for (size_t i = 0; i < SAVED_MSR_COUNT; i++) {
+        b->msrs.entries[i].index = saved_msrs[i];
+        b->msrs.entries[i].reserved = 0;
+    }
+    b->msrs.header.pad = 0;
     return GLINT_OK;
 }
 
@@ -559,5 +640,6 @@ const glint_hv_ops glint_hv_kvm_ops = {
     .save_state = kvm_save_state,
     .restore_state = kvm_restore_state,
     .counters = kvm_counters,
+    .check_state = kvm_check_state,
     .collect_dirty = kvm_collect_dirty,
 };

@@ -190,7 +190,8 @@ static bool run_probe_guest(glint_hypervisor_info *out) {
         snprintf(out->message, sizeof out->message, "probe memory: %s", strerror(errno));
         return false;
     }
-    glint_gmem gm = {mem, l.snapshot_gpa, l.snapshot_size, l.scratch_gpa, l.scratch_size};
+    glint_gmem gm = {mem,           l.snapshot_gpa, l.snapshot_size,
+                     l.scratch_gpa, l.scratch_size, {NULL, NULL}};
     uint8_t *snap = mem;
     memcpy(glint_gmem_span(&gm, l.code_gpa, sizeof probe_code), probe_code, sizeof probe_code);
     glint_pt_builder pt;

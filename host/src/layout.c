@@ -1,6 +1,7 @@
 /* Memory layout computation; every addition is overflow-checked by keeping
  * each size below GLINT_MAX_MEMORY_SIZE before summing. */
 #include "layout.h"
+#include "paging.h"
 
 #include <string.h>
 
@@ -114,6 +115,9 @@ glint_status glint_layout_compute(const glint_layout_params *p, glint_layout_inf
     };
     out->page_tables_size =
         (glint_page_table_pages(ranges, 2) + GLINT_MAPPING_PT_POOL_PAGES) * PAGE;
+    if (out->page_tables_size / PAGE > GLINT_PT_MAX_PAGES)
+        return glint_fail(err, GLINT_E_TOO_BIG, "page tables of %llu pages exceed %u",
+                          (unsigned long long)(out->page_tables_size / PAGE), GLINT_PT_MAX_PAGES);
     out->snapshot_gpa = GLINT_BASE_ADDRESS;
     out->snapshot_size = out->page_tables_gpa + out->page_tables_size - GLINT_BASE_ADDRESS;
     if (out->snapshot_size > max)

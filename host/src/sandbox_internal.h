@@ -1,6 +1,18 @@
 /*
- * sandbox_internal.h - the sandbox object, shared by the host modules
- * (sandbox.c, snapshot.c, filemap.c).  Not installed.
+ * sandbox_internal.h - the sandbox object and the internal API between the
+ * host modules.  Not installed.  What lives where (docs/architecture.md):
+ *
+ *   sandbox.c         lifecycle and configuration: create, initialise,
+ *                     destroy, errors, introspection
+ *   sandbox_run.c     the run loop and the host side of the protocol: exits,
+ *                     ports, host calls, logs, guest calls
+ *   sandbox_cancel.c  cancellation and deadlines: the cancel signal, run
+ *                     bracketing, kill
+ *   host_functions.c  the host-function registry
+ *   image.c           guest images and function tables (reference counted)
+ *   filemap.c         file and host-memory mappings
+ *   snapshot.c        snapshots, restore, clones
+ *   snapshot_file.c   snapshot files
  */
 #ifndef GLINT_SANDBOX_INTERNAL_H
 #define GLINT_SANDBOX_INTERNAL_H
@@ -12,14 +24,21 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "counted.h"
 #include "error.h"
+#include "filemap.h"
 #include "gmem.h"
 #include "hv.h"
+#include "image.h"
+#include "paging.h"
 #include "trace.h"
+
+#define GLINT_PAGE ((uint64_t)GLINT_PAGE_SIZE)
 
 /* Memory slots. */
 #define GLINT_SLOT_SNAPSHOT 0u
 #define GLINT_SLOT_SCRATCH 1u
+#define GLINT_SLOT_FIRST_MAPPING 2u
 
 /* run_state bits; the rest is a call generation counter. */
 #define GLINT_RUN_RUNNING 0x1ull
@@ -42,44 +61,26 @@ typedef struct glint_host_function {
     void *user;
 } glint_host_function;
 
+/* The host functions of a sandbox or snapshot; owns entries and names. */
+typedef struct glint_host_function_table {
+    glint_host_function *entries;
+    uint32_t count;
+    uint32_t cap;
+} glint_host_function_table;
+
 struct glint_host_call {
     glint_sandbox *sandbox;
     bool has_message;
     char message[GLINT_HOST_ERROR_SIZE];
 };
 
-/* A guest-physical range backed by a host file or embedder memory. */
-typedef struct glint_mapping {
-    uint64_t gpa;
-    uint64_t size; /* page aligned */
-    uint32_t mode; /* GLINT_MAP_* */
-    char label[GLINT_FILE_MAPPING_LABEL_SIZE];
-    int fd;         /* file mappings: our own descriptor; -1 for host memory */
-    void *host;     /* host address mapped into the guest */
-    bool owns_host; /* host is our mmap of fd (unmapped with the mapping) */
-    uint32_t slot;
-} glint_mapping;
-
-#define GLINT_SLOT_FIRST_MAPPING 2u
-
 struct glint_snapshot {
     _Atomic uint32_t refs;
-    int fd; /* sealed memfd: snapshot region then scratch */
-    uint64_t mem_size;
-    uint64_t data_pages; /* pages stored (non-zero) */
-    glint_layout_info layout;
-    glint_config cfg; /* sizes and callbacks of the source sandbox */
-    uint64_t elf_hash;
+    glint_image *image; /* owned reference: memory, layout, functions */
+    glint_config cfg;   /* sizes and callbacks of the source sandbox */
     glint_vcpu_state vcpu;
-    glint_function_info *functions;
-    uint32_t function_count;
-    char *function_names;
-    size_t function_names_size;
-    glint_host_function *host_functions; /* names owned */
-    uint32_t host_function_count;
-    uint64_t pt_used;                                /* bytes of the page-table area in use */
-    glint_mapping mappings[GLINT_MAX_FILE_MAPPINGS]; /* fds owned (dups), host not owned */
-    uint32_t mapping_count;
+    glint_host_function_table host_functions;
+    glint_mapping_table mappings; /* fds owned (dups), views not mapped */
 };
 
 struct glint_sandbox {
@@ -89,17 +90,18 @@ struct glint_sandbox {
     uint8_t *input;  /* host view of the input buffer */
     uint8_t *output; /* host view of the output buffer */
 
-    int image_fd;               /* memfd the private mapping shows (owned unless backing) */
-    glint_snapshot *backing;    /* snapshot image_fd belongs to, or NULL */
-    bool functions_borrowed;    /* functions point into a snapshot */
-    bool called;                /* a call was made (host registration closes) */
-    bool cloned;                /* made by glint_sandbox_create_from_snapshot */
-    uint64_t *dirty_bitmaps[2]; /* pages the guest wrote since the last restore, per slot */
-    uint64_t dirty_pages[2];    /* page count of each slot */
-    uint64_t host_dirty_input;  /* bytes of input written by the host since restore */
-    uint8_t *mem;               /* MAP_PRIVATE mapping of image_fd: snapshot region, then scratch */
+    glint_image *image;              /* owned reference: what mem maps */
+    glint_function_table *functions; /* owned reference; NULL until initialised */
+    bool called;                     /* a call was made (host registration closes) */
+    bool cloned;                     /* made by glint_sandbox_create_from_snapshot */
+    uint8_t *mem; /* MAP_PRIVATE mapping of image->fd: snapshot region, then scratch */
     uint64_t mem_size;
-    uint64_t elf_hash;
+    /* Pages written since mem last equalled the image, per slot: by the
+     * guest (KVM's dirty log, collected) and by the host (gmem). */
+    uint64_t *dirty_bitmaps[2];
+    uint64_t *host_dirty[2];
+    uint64_t dirty_pages[2]; /* page count of each slot */
+    uint32_t peb_log_level;  /* log level the PEB in mem holds */
 
     const glint_hv_ops *hv_ops;
     glint_hv *hv;
@@ -108,65 +110,89 @@ struct glint_sandbox {
     bool poisoned;
     bool pending_io; /* the vCPU stopped inside an unfinished I/O exit */
 
-    glint_host_function *host_functions;
-    uint32_t host_function_count;
-    uint32_t host_function_cap;
-
-    glint_function_info *functions;
-    uint32_t function_count;
-    char *function_names;
-
-    uint64_t pt_used; /* bytes of the page-table area handed out */
-    glint_mapping mappings[GLINT_MAX_FILE_MAPPINGS];
-    uint32_t mapping_count;
+    glint_host_function_table host_functions;
+    glint_pt_pool pt_pool; /* table pages in use in mem's page-table area */
+    glint_mapping_table mappings;
 
     glint_error last_error;
     glint_counters counters;
     struct glint_host_call host_call;
 
-    /* Cancellation: see docs/cancellation.md. */
+    /* Cancellation: see docs/cancellation.md and sandbox_cancel.c. */
     _Atomic uint64_t run_state;
-    _Atomic uint32_t killers;
+    _Atomic uint32_t killers; /* glint_sandbox_kill calls in progress */
     pthread_t vcpu_thread;
     int cancel_signal;
     bool timer_created;
     timer_t deadline_timer;
-    pid_t timer_tid;
+    pid_t timer_tid;          /* thread the timer signals ... */
+    uint64_t timer_thread_id; /* ... identified beyond its (reusable) TID */
     uint64_t deadline_ns;     /* absolute CLOCK_MONOTONIC deadline of this call, 0 = none */
     glint_sandbox *tls_outer; /* sandbox running on this thread when this run began */
 };
 
-/* Library-counted allocations. */
-void *glint_sb_calloc(glint_sandbox *sb, size_t n, size_t size);
+/* ---- sandbox.c ---- */
+/* Failure helpers: set sb->last_error; _poison also poisons.  Return code. */
+glint_status glint_sb_fail(glint_sandbox *sb, glint_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+glint_status glint_sb_fail_poison(glint_sandbox *sb, glint_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Poisons the sandbox with the error already in sb->last_error. */
+glint_status glint_sb_poison(glint_sandbox *sb);
+/* Checks a configuration (create, clone). */
+glint_status glint_config_validate(const glint_config *c, glint_error *err);
+/* A sandbox shell: cfg copied (init_data dropped), backend chosen, nothing
+ * mapped.  NULL when out of memory. */
+glint_sandbox *glint_sb_alloc(const glint_config *cfg);
+/* Maps image into a fresh sandbox (sb->image must be unset): takes a
+ * reference, creates the VM, maps the memory, sets up dirty tracking. */
+glint_status glint_sb_attach_image(glint_sandbox *sb, glint_image *image, glint_error *err);
+/* Points the sandbox's memory at image (MAP_FIXED over the old mapping),
+ * retaining image before the old one is released.  Poisons on failure. */
+glint_status glint_sb_switch_image(glint_sandbox *sb, glint_image *image);
+/* Replaces the sandbox's function table reference. */
+void glint_sb_set_functions(glint_sandbox *sb, glint_function_table *t);
+/* Writes cfg.log_level into the PEB if the memory holds another one. */
+glint_status glint_sb_sync_log_level(glint_sandbox *sb);
 
+/* ---- sandbox_run.c ---- */
 /* Runs the vCPU until the guest reports DONE; handles host calls, logs and
  * prints on the way.  On failure the sandbox is poisoned and last_error set. */
 glint_status glint_sb_run_until_done(glint_sandbox *sb);
+/* Pops the guest's FUNCTIONS message after initialisation into a new table. */
+glint_status glint_sb_read_function_table(glint_sandbox *sb, glint_function_table **out);
 
-/* Poisons the sandbox with the error already in sb->last_error. */
-glint_status glint_sb_poison(glint_sandbox *sb);
-
-uint64_t glint_hash64(const void *data, size_t len, uint64_t seed);
-
-/* filemap.c: the sandbox side of file mappings. */
-void glint_sb_unmap_all(glint_sandbox *sb);
-/* Makes the sandbox's mappings equal to snap's (after its memory, which holds
- * the page tables and the PEB table, was restored). */
-glint_status glint_sb_restore_mappings(glint_sandbox *sb, const glint_snapshot *snap);
-/* Copies the mapping list into snap (duplicating descriptors). */
-glint_status glint_sb_snapshot_mappings(const glint_sandbox *sb, glint_snapshot *snap);
-void glint_snapshot_free_mappings(glint_snapshot *snap);
-
-/* Shared by sandbox.c and snapshot.c. */
-glint_status glint_sb_map_memory(glint_sandbox *sb, int fd, glint_error *err);
-void glint_sb_free_functions(glint_sandbox *sb);
+/* ---- sandbox_cancel.c ---- */
+int glint_default_cancel_signal(void);
+/* Installs the no-op cancel-signal handler (idempotent). */
+glint_status glint_sb_install_cancel_handler(int sig, glint_error *err);
+/* Bracket every run of the vCPU (initialise, call). */
+glint_status glint_sb_begin_run(glint_sandbox *sb);
+void glint_sb_end_run(glint_sandbox *sb);
 /* A run is in progress (the caller can only be one of its host functions);
  * the API refuses re-entry with glint_sb_fail_running (GLINT_E_STATE). */
 bool glint_sb_running(const glint_sandbox *sb);
 glint_status glint_sb_fail_running(glint_sandbox *sb, const char *what);
-/* Installs the no-op cancel-signal handler (idempotent). */
-glint_status glint_sb_install_cancel_handler(int sig, glint_error *err);
-glint_status glint_sb_fail(glint_sandbox *sb, glint_status code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+uint64_t glint_monotonic_ns(void);
+/* Waits until no glint_sandbox_kill is in progress; frees the timer. */
+void glint_sb_cancel_teardown(glint_sandbox *sb);
+
+/* ---- host_functions.c ---- */
+glint_host_function *glint_host_function_find(glint_host_function_table *t, const char *name,
+                                              uint32_t name_len);
+/* dst (empty) becomes a copy of src; counted in c. */
+glint_status glint_host_function_table_copy(glint_counters *c, glint_host_function_table *dst,
+                                            const glint_host_function_table *src);
+void glint_host_function_table_free(glint_host_function_table *t);
+
+/* ---- filemap.c ---- */
+/* Unmaps every mapping (slots stay to the VM being destroyed). */
+void glint_filemap_release_all(glint_sandbox *sb);
+
+/* ---- snapshot.c ---- */
+glint_snapshot *glint_snapshot_alloc(void);
+/* Collects the pages written since the memory last equalled the image (guest
+ * and host), counts them into *pages (may be NULL) and clears the record. */
+glint_status glint_sb_reset_dirty(glint_sandbox *sb, uint64_t *pages);
 
 #endif

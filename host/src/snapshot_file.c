@@ -1,20 +1,30 @@
 /*
  * snapshot_file.c - saving snapshots to files and loading them in another
- * process.  Format (little-endian, see docs/snapshots.md):
+ * process.  Format 3 (little-endian, see docs/snapshots.md):
  *
  *   header   struct snapshot_file_header (magic, versions, hashes, sizes,
  *            configuration, layout, checksum)
  *   vcpu     vcpu_size bytes of backend vCPU state
  *   funcs    function_count x struct snapshot_function
+ *   pt pool  pt_words x u64: which pages of the page-table area hold tables
  *   index    data_pages x u64 page numbers, strictly increasing
  *   pages    data_pages x 4096 bytes
  *
  * The checksum is FNV-1a-64 over the whole file with the checksum field
- * zeroed.  Everything is validated before any of it is used.
+ * zeroed; it catches accidents, not attacks.  A file is untrusted input:
+ * everything is validated before any of it is used, and the vCPU state must
+ * be the state Glint itself sets up (hv.h check_state): a file cannot choose
+ * MSRs, segments, control registers or descriptor tables.
+ *
+ * Saving is atomic: the file is written under a temporary name in the same
+ * directory, synced, renamed over the target, and the directory synced; a
+ * failure leaves whatever was at the target untouched.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +32,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpu.h"
+#include "fileio.h"
+#include "hash.h"
 #include "layout.h"
 #include "sandbox_internal.h"
 
-#define PAGE ((uint64_t)GLINT_PAGE_SIZE)
+#define PAGE GLINT_PAGE
 #define FILE_MAGIC "GLINTSNP"
-#define FILE_FORMAT_VERSION 2u
-#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+#define FILE_FORMAT_VERSION 3u
 
 struct snapshot_file_header {
     char magic[8];
@@ -43,7 +55,7 @@ struct snapshot_file_header {
     uint64_t init_data_size, memory_cap;
     uint32_t init_data_perms, log_level;
     glint_layout_info layout;
-    uint64_t pt_used;
+    uint64_t pt_words;
     uint64_t checksum;
 };
 
@@ -57,7 +69,13 @@ struct snapshot_function {
 /* 128 + 2 + 32 + 6: a record per guest function, sized by GLINT_MAX_ARGS. */
 _Static_assert(sizeof(struct snapshot_function) == 168, "snapshot function record size");
 
-/* Sequential writer that hashes what it writes (chained FNV-1a). */
+static uint64_t pt_words_for(const glint_layout_info *l) {
+    return (l->page_tables_size / PAGE + 63u) / 64u;
+}
+
+/* ---- Saving ---------------------------------------------------------------- */
+
+/* Sequential writer that hashes what it writes. */
 typedef struct hashed_writer {
     int fd;
     off_t off;
@@ -65,152 +83,169 @@ typedef struct hashed_writer {
     bool failed;
 } hashed_writer;
 
-static uint64_t fnv_continue(uint64_t h, const void *data, size_t len);
-
 static void hw_write(hashed_writer *w, const void *p, size_t len) {
     if (w->failed) return;
-    w->hash = fnv_continue(w->hash, p, len);
-    const uint8_t *b = p;
-    while (len != 0) {
-        ssize_t n = pwrite(w->fd, b, len, w->off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            w->failed = true;
-            return;
-        }
-        b += n;
-        len -= (size_t)n;
-        w->off += n;
+    w->hash = glint_fnv1a(w->hash, p, len);
+    if (!glint_pwrite_all(w->fd, p, len, w->off)) {
+        w->failed = true;
+        return;
     }
+    w->off += (off_t)len;
 }
 
-static uint64_t fnv_continue(uint64_t h, const void *data, size_t len) {
-    const uint8_t *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
+/* Calls visit(page) for every non-zero page the image holds, in order. */
+static uint64_t for_each_data_page(const glint_image *img, const uint8_t *mem, uint64_t *index,
+                                   uint64_t cap) {
+    static const uint8_t zero[GLINT_PAGE_SIZE];
+    uint64_t pages = img->mem_size / PAGE, count = 0;
+    off_t pos = 0;
+    while ((uint64_t)pos < img->mem_size) {
+        off_t data = lseek(img->fd, pos, SEEK_DATA);
+        if (data < 0) break; /* ENXIO: no more data */
+        off_t hole = lseek(img->fd, data, SEEK_HOLE);
+        if (hole < 0) hole = (off_t)img->mem_size;
+        for (uint64_t p = (uint64_t)data / PAGE; p < pages && p * PAGE < (uint64_t)hole; p++) {
+            if (memcmp(mem + p * PAGE, zero, PAGE) == 0) continue;
+            if (index != NULL && count < cap) index[count] = p;
+            count++;
+        }
+        pos = hole;
     }
-    return h;
+    return count;
 }
-#define FNV_BASIS 0xcbf29ce484222325ull
+
+static void fill_header(struct snapshot_file_header *h, const glint_snapshot *snap,
+                        uint64_t data_pages) {
+    const glint_image *img = snap->image;
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, FILE_MAGIC, 8);
+    h->format_version = FILE_FORMAT_VERSION;
+    h->abi_version = GLINT_ABI_VERSION;
+    h->elf_hash = img->elf_hash;
+    h->mem_size = img->mem_size;
+    h->data_pages = data_pages;
+    h->vcpu_size = snap->vcpu.size;
+    h->function_count = img->functions != NULL ? img->functions->count : 0;
+    h->input_size = snap->cfg.input_size;
+    h->output_size = snap->cfg.output_size;
+    h->heap_size = snap->cfg.heap_size;
+    h->scratch_size = snap->cfg.scratch_size;
+    h->init_data_size = snap->cfg.init_data_size;
+    h->memory_cap = snap->cfg.memory_cap;
+    h->init_data_perms = snap->cfg.init_data_perms;
+    h->log_level = (uint32_t)snap->cfg.log_level;
+    h->layout = img->layout;
+    h->pt_words = pt_words_for(&img->layout);
+}
+
+/* Writes the whole file into fd. */
+static glint_status write_snapshot(const glint_snapshot *snap, int fd, const char *path,
+                                   glint_error *err) {
+    const glint_image *img = snap->image;
+    glint_status st = GLINT_OK;
+    uint64_t *index = NULL;
+    uint8_t *mem = mmap(NULL, img->mem_size, PROT_READ, MAP_SHARED, img->fd, 0);
+    if (mem == MAP_FAILED)
+        return glint_fail_errno(err, GLINT_E_NO_MEMORY, errno, "mapping snapshot image");
+    /* Two passes over the (sealed, so unchanging) image: count, then list. */
+    uint64_t count = for_each_data_page(img, mem, NULL, 0);
+    index = malloc((count ? count : 1) * sizeof *index);
+    if (index == NULL) {
+        st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
+        goto out;
+    }
+    for_each_data_page(img, mem, index, count);
+    struct snapshot_file_header h;
+    fill_header(&h, snap, count);
+    /* The header is hashed with its checksum field zero, written last. */
+    hashed_writer w = {fd, (off_t)sizeof h, glint_fnv1a(GLINT_FNV_BASIS, &h, sizeof h), false};
+    hw_write(&w, snap->vcpu.bytes, snap->vcpu.size);
+    for (uint32_t i = 0; i < h.function_count; i++) {
+        struct snapshot_function f;
+        memset(&f, 0, sizeof f);
+        const glint_function_info *src = &img->functions->entries[i];
+        snprintf(f.name, sizeof f.name, "%s", src->name);
+        f.ret = (uint8_t)src->ret;
+        f.argc = (uint8_t)src->argc;
+        for (uint32_t k = 0; k < src->argc; k++) f.params[k] = (uint8_t)src->params[k];
+        hw_write(&w, &f, sizeof f);
+    }
+    hw_write(&w, img->pt_pool.in_use, h.pt_words * sizeof(uint64_t));
+    hw_write(&w, index, count * sizeof *index);
+    for (uint64_t i = 0; i < count; i++) hw_write(&w, mem + index[i] * PAGE, PAGE);
+    h.checksum = w.hash;
+    if (!w.failed && !glint_pwrite_all(fd, &h, sizeof h, 0)) w.failed = true;
+    if (w.failed || fsync(fd) != 0)
+        st = glint_fail_errno(err, GLINT_E_IO, errno, "writing %s", path);
+out:
+    munmap(mem, img->mem_size);
+    free(index);
+    return st;
+}
+
+static glint_status sync_directory(const char *path, glint_error *err) {
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return glint_fail(err, GLINT_E_IO, "path too long: %s", path);
+    const char *dir = dirname(buf);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return glint_fail_errno(err, GLINT_E_IO, errno, "cannot open directory %s", dir);
+    int rc = fsync(dfd);
+    int e = errno;
+    close(dfd);
+    /* Some filesystems cannot sync a directory; the rename already happened. */
+    if (rc != 0 && e != EINVAL && e != EROFS)
+        return glint_fail_errno(err, GLINT_E_IO, e, "syncing directory %s", dir);
+    return GLINT_OK;
+}
 
 glint_status glint_snapshot_save(const glint_snapshot *snap, const char *path, glint_error *err) {
     glint_error_clear(err);
     if (snap == NULL || path == NULL)
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "NULL snapshot or path");
-    if (snap->mapping_count != 0)
+    if (snap->mappings.count != 0)
         return glint_fail(err, GLINT_E_MAPPING,
                           "a snapshot with file or memory mappings cannot be saved (the files "
                           "would not exist in the loading process); unmap them before the "
                           "snapshot and map them again after loading");
-    glint_status st = GLINT_OK;
-    uint8_t *image = MAP_FAILED;
-    uint64_t *index = NULL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return glint_fail_errno(err, GLINT_E_IO, errno, "cannot create %s", path);
-    image = mmap(NULL, snap->mem_size, PROT_READ, MAP_SHARED, snap->fd, 0);
-    if (image == MAP_FAILED) {
-        st = glint_fail_errno(err, GLINT_E_NO_MEMORY, errno, "mapping snapshot image");
-        goto out;
-    }
-    /* Data pages are those the memfd actually holds (SEEK_DATA skips holes). */
-    uint64_t pages = snap->mem_size / PAGE, count = 0;
-    index = malloc((snap->data_pages ? snap->data_pages : 1) * sizeof *index);
-    if (index == NULL) {
-        st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
-        goto out;
-    }
-    off_t pos = 0;
-    while ((uint64_t)pos < snap->mem_size) {
-        off_t data = lseek(snap->fd, pos, SEEK_DATA);
-        if (data < 0) break; /* ENXIO: no more data */
-        off_t hole = lseek(snap->fd, data, SEEK_HOLE);
-        if (hole < 0) hole = (off_t)snap->mem_size;
-        for (uint64_t p = (uint64_t)data / PAGE; p < pages && p * PAGE < (uint64_t)hole; p++) {
-            static const uint8_t zero[GLINT_PAGE_SIZE];
-            if (memcmp(image + p * PAGE, zero, PAGE) == 0) continue;
-            if (count == snap->data_pages) {
-                uint64_t *grown = realloc(index, (count * 2 + 1) * sizeof *index);
-                if (grown == NULL) {
-                    st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
-                    goto out;
-                }
-                index = grown;
-            }
-            index[count++] = p;
-        }
-        pos = hole;
-    }
-    struct snapshot_file_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, FILE_MAGIC, 8);
-    h.format_version = FILE_FORMAT_VERSION;
-    h.abi_version = GLINT_ABI_VERSION;
-    h.elf_hash = snap->elf_hash;
-    h.mem_size = snap->mem_size;
-    h.data_pages = count;
-    h.vcpu_size = snap->vcpu.size;
-    h.function_count = snap->function_count;
-    h.input_size = snap->cfg.input_size;
-    h.output_size = snap->cfg.output_size;
-    h.heap_size = snap->cfg.heap_size;
-    h.scratch_size = snap->cfg.scratch_size;
-    h.init_data_size = snap->cfg.init_data_size;
-    h.memory_cap = snap->cfg.memory_cap;
-    h.init_data_perms = snap->cfg.init_data_perms;
-    h.log_level = (uint32_t)snap->cfg.log_level;
-    h.layout = snap->layout;
-    h.pt_used = snap->pt_used;
-
-    /* The header is hashed with its checksum field zero, written last. */
-    hashed_writer w = {fd, (off_t)sizeof h, fnv_continue(FNV_BASIS, &h, sizeof h), false};
-#define EMIT(ptr, len) hw_write(&w, (ptr), (len))
-    EMIT(snap->vcpu.bytes, snap->vcpu.size);
-    for (uint32_t i = 0; i < snap->function_count; i++) {
-        struct snapshot_function f;
-        memset(&f, 0, sizeof f);
-        const glint_function_info *src = &snap->functions[i];
-        snprintf(f.name, sizeof f.name, "%s", src->name);
-        f.ret = (uint8_t)src->ret;
-        f.argc = (uint8_t)src->argc;
-        for (uint32_t k = 0; k < src->argc; k++) f.params[k] = (uint8_t)src->params[k];
-        EMIT(&f, sizeof f);
-    }
-    EMIT(index, count * sizeof *index);
-    for (uint64_t i = 0; i < count; i++) EMIT(image + index[i] * PAGE, PAGE);
-#undef EMIT
-    h.checksum = w.hash;
-    if (!w.failed) {
-        hashed_writer hw = {fd, 0, FNV_BASIS, false};
-        hw_write(&hw, &h, sizeof h);
-        w.failed = hw.failed;
-    }
-    if (w.failed || fsync(fd) != 0)
-        st = glint_fail_errno(err, GLINT_E_IO, errno, "writing %s", path);
-out:
-    if (image != MAP_FAILED) munmap(image, snap->mem_size);
-    free(index);
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        return glint_fail(err, GLINT_E_IO, "path too long: %s", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return glint_fail_errno(err, GLINT_E_IO, errno, "cannot create a temporary file for %s",
+                                path);
+    glint_status st = write_snapshot(snap, fd, path, err);
     if (close(fd) != 0 && st == GLINT_OK)
-        st = glint_fail_errno(err, GLINT_E_IO, errno, "closing %s", path);
-    return st;
+        st = glint_fail_errno(err, GLINT_E_IO, errno, "closing %s", tmp);
+    if (st == GLINT_OK && fchmodat(AT_FDCWD, tmp, 0644, 0) != 0)
+        st = glint_fail_errno(err, GLINT_E_IO, errno, "setting the mode of %s", tmp);
+    if (st == GLINT_OK && rename(tmp, path) != 0)
+        st = glint_fail_errno(err, GLINT_E_IO, errno, "renaming %s to %s", tmp, path);
+    if (st != GLINT_OK) {
+        unlink(tmp);
+        return st;
+    }
+    return sync_directory(path, err);
 }
 
-static bool read_exact(int fd, void *buf, size_t len, uint64_t *hash) {
-    uint8_t *p = buf;
-    size_t want = len;
-    while (len != 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    *hash = fnv_continue(*hash, buf, want);
+/* ---- Loading ----------------------------------------------------------------- */
+
+typedef struct reader {
+    int fd;
+    const char *path;
+    uint64_t hash;
+    glint_error *err;
+} reader;
+
+static bool read_hashed(reader *r, void *buf, size_t len) {
+    if (!glint_read_all(r->fd, buf, len)) return false;
+    r->hash = glint_fnv1a(r->hash, buf, len);
     return true;
 }
 
-static glint_status format_error(glint_error *err, const char *path, const char *what) {
-    return glint_fail(err, GLINT_E_SNAPSHOT_FORMAT, "snapshot file %s: %s", path, what);
+static glint_status format_error(reader *r, const char *what) {
+    return glint_fail(r->err, GLINT_E_SNAPSHOT_FORMAT, "snapshot file %s: %s", r->path, what);
 }
 
 /* Recomputes the layout from the stored sizes: a file whose layout doesn't
@@ -232,22 +267,160 @@ static bool layout_consistent(const struct snapshot_file_header *h) {
     return memcmp(&l, &h->layout, sizeof l) == 0 && l.total_size == h->mem_size;
 }
 
+static glint_status read_header(reader *r, uint64_t file_size, struct snapshot_file_header *h,
+                                uint64_t *stored_checksum) {
+    if (file_size < sizeof *h || !read_hashed(r, h, sizeof *h))
+        return format_error(r, "truncated header");
+    *stored_checksum = h->checksum;
+    h->checksum = 0;
+    r->hash = glint_fnv1a(GLINT_FNV_BASIS, h, sizeof *h);
+    if (memcmp(h->magic, FILE_MAGIC, 8) != 0)
+        return format_error(r, "not a Glint snapshot (bad magic)");
+    if (h->format_version != FILE_FORMAT_VERSION)
+        return glint_fail(r->err, GLINT_E_SNAPSHOT_FORMAT,
+                          "snapshot file %s has format version %u, expected %u", r->path,
+                          h->format_version, FILE_FORMAT_VERSION);
+    if (h->abi_version != GLINT_ABI_VERSION)
+        return glint_fail(r->err, GLINT_E_SNAPSHOT_MISMATCH,
+                          "snapshot file %s is for guest ABI %u, host has %u", r->path,
+                          h->abi_version, GLINT_ABI_VERSION);
+    if (h->vcpu_size == 0 || h->vcpu_size > sizeof(((glint_vcpu_state *)0)->bytes) ||
+        h->function_count > GLINT_MAX_FUNCTIONS || h->mem_size % PAGE != 0 ||
+        h->data_pages > h->mem_size / PAGE || h->log_level > GLINT_LOG_OFF ||
+        !layout_consistent(h) || h->pt_words != pt_words_for(&h->layout))
+        return format_error(r, "inconsistent sizes or layout");
+    uint64_t expected = sizeof *h + h->vcpu_size +
+                        (uint64_t)h->function_count * sizeof(struct snapshot_function) +
+                        h->pt_words * 8u + h->data_pages * (8u + PAGE);
+    if (file_size != expected)
+        return format_error(r, file_size < expected ? "truncated" : "trailing data");
+    return GLINT_OK;
+}
+
+/* The vCPU state must be what Glint sets up for this layout. */
+static glint_status read_vcpu(reader *r, const struct snapshot_file_header *h,
+                              glint_vcpu_state *vcpu) {
+    vcpu->size = h->vcpu_size;
+    if (!read_hashed(r, vcpu->bytes, h->vcpu_size)) return format_error(r, "truncated vCPU state");
+    const glint_layout_info *l = &h->layout;
+    glint_cpu_entry expected;
+    glint_cpu_entry_state(&expected, l->cpu_tables_gpa, l->page_tables_gpa, l->entry_gpa,
+                          l->stack_gpa + l->stack_size, l->peb_gpa, GLINT_ABI_VERSION);
+    glint_error why;
+    if (glint_hv_kvm_ops.check_state(vcpu, &expected, &why) != GLINT_OK)
+        return glint_fail(r->err, GLINT_E_SNAPSHOT_FORMAT, "snapshot file %s: vCPU state: %s",
+                          r->path, why.message);
+    return GLINT_OK;
+}
+
+static glint_status read_functions(reader *r, uint32_t count, glint_function_table **out) {
+    glint_function_table *t =
+        glint_function_table_new(NULL, count, (size_t)count * (GLINT_MAX_NAME_LEN + 1));
+    if (t == NULL) return glint_fail(r->err, GLINT_E_NO_MEMORY, "out of memory");
+    char *name = t->names;
+    glint_status st = GLINT_OK;
+    for (uint32_t i = 0; i < count; i++) {
+        struct snapshot_function f;
+        if (!read_hashed(r, &f, sizeof f)) {
+            st = format_error(r, "truncated function table");
+            goto fail;
+        }
+        size_t n = strnlen(f.name, sizeof f.name);
+        bool ok = n > 0 && n < sizeof f.name && glint_type_valid_return(f.ret) &&
+                  f.argc <= GLINT_MAX_ARGS;
+        for (uint32_t k = 0; ok && k < f.argc; k++) ok = glint_type_valid_param(f.params[k]);
+        if (!ok) {
+            st = format_error(r, "invalid function table entry");
+            goto fail;
+        }
+        memcpy(name, f.name, n + 1);
+        if (glint_function_table_find(&(glint_function_table){.count = i, .entries = t->entries},
+                                      name) != NULL) {
+            st = format_error(r, "function listed twice");
+            goto fail;
+        }
+        glint_function_info *fi = &t->entries[i];
+        fi->name = name;
+        fi->ret = (glint_type)f.ret;
+        fi->argc = f.argc;
+        for (uint32_t k = 0; k < f.argc; k++) fi->params[k] = (glint_type)f.params[k];
+        name += n + 1;
+    }
+    t->names_size = (size_t)(name - t->names);
+    *out = t;
+    return GLINT_OK;
+fail:
+    glint_function_table_release(t);
+    return st;
+}
+
+static glint_status read_pt_pool(reader *r, const struct snapshot_file_header *h,
+                                 glint_pt_pool *pool) {
+    memset(pool, 0, sizeof *pool);
+    pool->pages = h->layout.page_tables_size / PAGE;
+    if (!read_hashed(r, pool->in_use, h->pt_words * sizeof(uint64_t)))
+        return format_error(r, "truncated page-table pool");
+    for (uint64_t p = 0; p < h->pt_words * 64u; p++) {
+        bool used = (pool->in_use[p / 64u] >> (p % 64u)) & 1u;
+        if (used && p >= pool->pages) return format_error(r, "page-table pool out of range");
+        pool->in_use_count += used;
+    }
+    if (!(pool->in_use[0] & 1u)) return format_error(r, "page-table pool lacks the PML4");
+    pool->hint = 1;
+    return GLINT_OK;
+}
+
+static glint_status read_pages(reader *r, const struct snapshot_file_header *h, int image_fd) {
+    glint_status st = GLINT_OK;
+    uint64_t *index = malloc((h->data_pages ? h->data_pages : 1) * sizeof *index);
+    uint8_t *page = malloc(PAGE);
+    if (index == NULL || page == NULL) {
+        st = glint_fail(r->err, GLINT_E_NO_MEMORY, "out of memory");
+        goto out;
+    }
+    if (!read_hashed(r, index, h->data_pages * sizeof *index)) {
+        st = format_error(r, "truncated page index");
+        goto out;
+    }
+    for (uint64_t i = 0; i < h->data_pages; i++) {
+        if (index[i] >= h->mem_size / PAGE || (i > 0 && index[i] <= index[i - 1])) {
+            st = format_error(r, "page index out of order or out of range");
+            goto out;
+        }
+    }
+    for (uint64_t i = 0; i < h->data_pages; i++) {
+        if (!read_hashed(r, page, PAGE)) {
+            st = format_error(r, "truncated page data");
+            goto out;
+        }
+        if (!glint_pwrite_all(image_fd, page, PAGE, (off_t)(index[i] * PAGE))) {
+            st = glint_fail_errno(r->err, GLINT_E_NO_MEMORY, errno, "filling snapshot image");
+            goto out;
+        }
+    }
+out:
+    free(index);
+    free(page);
+    return st;
+}
+
 glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_error *err) {
     glint_error_clear(err);
     if (path == NULL || out == NULL)
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "NULL path or out");
     *out = NULL;
-    glint_status st = GLINT_OK;
+    glint_status st;
     glint_snapshot *snap = NULL;
-    uint64_t *index = NULL;
-    uint8_t *page = NULL;
+    glint_image *img = NULL;
+    glint_function_table *functions = NULL;
     /* O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on
      * the reads of a regular file). */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return glint_fail_errno(err, GLINT_E_IO, errno, "cannot open %s", path);
+    reader r = {fd, path, GLINT_FNV_BASIS, err};
     struct stat sbuf;
     struct snapshot_file_header h;
-    uint64_t hash = FNV_BASIS;
+    uint64_t stored_checksum = 0;
     if (fstat(fd, &sbuf) != 0) {
         st = glint_fail_errno(err, GLINT_E_IO, errno, "cannot stat %s", path);
         goto out;
@@ -257,128 +430,36 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
                               "%s is not a regular file", path);
         goto out;
     }
-    if ((uint64_t)sbuf.st_size < sizeof h || !read_exact(fd, &h, sizeof h, &hash)) {
-        st = format_error(err, path, "truncated header");
-        goto out;
-    }
-    uint64_t stored_checksum = h.checksum;
-    h.checksum = 0;
-    hash = fnv_continue(FNV_BASIS, &h, sizeof h);
-    if (memcmp(h.magic, FILE_MAGIC, 8) != 0) {
-        st = format_error(err, path, "not a Glint snapshot (bad magic)");
-        goto out;
-    }
-    if (h.format_version != FILE_FORMAT_VERSION) {
-        st = glint_fail(err, GLINT_E_SNAPSHOT_FORMAT,
-                        "snapshot file %s has format version %u, expected %u", path,
-                        h.format_version, FILE_FORMAT_VERSION);
-        goto out;
-    }
-    if (h.abi_version != GLINT_ABI_VERSION) {
-        st = glint_fail(err, GLINT_E_SNAPSHOT_MISMATCH,
-                        "snapshot file %s is for guest ABI %u, host has %u", path, h.abi_version,
-                        GLINT_ABI_VERSION);
-        goto out;
-    }
-    if (h.vcpu_size == 0 || h.vcpu_size > sizeof snap->vcpu.bytes ||
-        h.function_count > GLINT_MAX_FUNCTIONS || h.mem_size % PAGE != 0 ||
-        h.data_pages > h.mem_size / PAGE || !layout_consistent(&h) || h.pt_used < PAGE ||
-        h.pt_used > h.layout.page_tables_size || h.pt_used % PAGE != 0) {
-        st = format_error(err, path, "inconsistent sizes or layout");
-        goto out;
-    }
-    uint64_t expected = sizeof h + h.vcpu_size +
-                        (uint64_t)h.function_count * sizeof(struct snapshot_function) +
-                        h.data_pages * (8u + PAGE);
-    if ((uint64_t)sbuf.st_size != expected) {
-        st = format_error(err, path,
-                          (uint64_t)sbuf.st_size < expected ? "truncated" : "trailing data");
-        goto out;
-    }
-    snap = calloc(1, sizeof *snap);
+    if ((st = read_header(&r, (uint64_t)sbuf.st_size, &h, &stored_checksum)) != GLINT_OK) goto out;
+    snap = glint_snapshot_alloc();
     if (snap == NULL) {
         st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
         goto out;
     }
-    atomic_init(&snap->refs, 1);
-    snap->fd = -1;
-    snap->vcpu.size = h.vcpu_size;
-    if (!read_exact(fd, snap->vcpu.bytes, h.vcpu_size, &hash)) {
-        st = format_error(err, path, "truncated vCPU state");
+    if ((st = read_vcpu(&r, &h, &snap->vcpu)) != GLINT_OK) goto out;
+    if ((st = read_functions(&r, h.function_count, &functions)) != GLINT_OK) goto out;
+    if ((st = glint_image_new(NULL, &h.layout, h.elf_hash, &img, err)) != GLINT_OK) goto out;
+    img->functions = functions;
+    functions = NULL;
+    img->data_pages = h.data_pages;
+    if ((st = read_pt_pool(&r, &h, &img->pt_pool)) != GLINT_OK) goto out;
+    if ((st = read_pages(&r, &h, img->fd)) != GLINT_OK) goto out;
+    if (r.hash != stored_checksum) {
+        st = format_error(&r, "checksum mismatch (corrupted)");
         goto out;
     }
-    snap->functions = calloc(h.function_count ? h.function_count : 1, sizeof *snap->functions);
-    snap->function_names = calloc(h.function_count ? h.function_count : 1, GLINT_MAX_NAME_LEN + 1);
-    if (snap->functions == NULL || snap->function_names == NULL) {
-        st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
+    if ((st = glint_image_seal(img, err)) != GLINT_OK) goto out;
+    /* The log level the image's PEB holds, as the sandboxes will see it. */
+    glint_peb peb;
+    if (pread(img->fd, &peb, sizeof peb, (off_t)(h.layout.peb_gpa - h.layout.snapshot_gpa)) !=
+        (ssize_t)sizeof peb) {
+        st = glint_fail_errno(err, GLINT_E_IO, errno, "reading the PEB of %s", path);
         goto out;
     }
-    for (uint32_t i = 0; i < h.function_count; i++) {
-        struct snapshot_function f;
-        if (!read_exact(fd, &f, sizeof f, &hash)) {
-            st = format_error(err, path, "truncated function table");
-            goto out;
-        }
-        size_t n = strnlen(f.name, sizeof f.name);
-        bool ok = n > 0 && n < sizeof f.name && glint_type_valid_return(f.ret) &&
-                  f.argc <= GLINT_MAX_ARGS;
-        for (uint32_t k = 0; ok && k < f.argc; k++) ok = glint_type_valid_param(f.params[k]);
-        if (!ok) {
-            st = format_error(err, path, "invalid function table entry");
-            goto out;
-        }
-        char *name = snap->function_names + (size_t)i * (GLINT_MAX_NAME_LEN + 1);
-        memcpy(name, f.name, n + 1);
-        glint_function_info *fi = &snap->functions[i];
-        fi->name = name;
-        fi->ret = (glint_type)f.ret;
-        fi->argc = f.argc;
-        for (uint32_t k = 0; k < f.argc; k++) fi->params[k] = (glint_type)f.params[k];
-    }
-    snap->function_count = h.function_count;
-    index = malloc((h.data_pages ? h.data_pages : 1) * sizeof *index);
-    page = malloc(PAGE);
-    if (index == NULL || page == NULL) {
-        st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
+    if (peb.log_level > GLINT_LOG_OFF) {
+        st = format_error(&r, "PEB holds an invalid log level");
         goto out;
     }
-    if (!read_exact(fd, index, h.data_pages * sizeof *index, &hash)) {
-        st = format_error(err, path, "truncated page index");
-        goto out;
-    }
-    for (uint64_t i = 0; i < h.data_pages; i++) {
-        if (index[i] >= h.mem_size / PAGE || (i > 0 && index[i] <= index[i - 1])) {
-            st = format_error(err, path, "page index out of order or out of range");
-            goto out;
-        }
-    }
-    snap->fd = memfd_create("glint-snapshot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (snap->fd < 0 || ftruncate(snap->fd, (off_t)h.mem_size) != 0) {
-        st = glint_fail_errno(err, GLINT_E_NO_MEMORY, errno, "creating snapshot image");
-        goto out;
-    }
-    for (uint64_t i = 0; i < h.data_pages; i++) {
-        if (!read_exact(fd, page, PAGE, &hash)) {
-            st = format_error(err, path, "truncated page data");
-            goto out;
-        }
-        if (pwrite(snap->fd, page, PAGE, (off_t)(index[i] * PAGE)) != (ssize_t)PAGE) {
-            st = glint_fail_errno(err, GLINT_E_NO_MEMORY, errno, "filling snapshot image");
-            goto out;
-        }
-    }
-    if (hash != stored_checksum) {
-        st = format_error(err, path, "checksum mismatch (corrupted)");
-        goto out;
-    }
-    if (fcntl(snap->fd, F_ADD_SEALS, SEALS) != 0) {
-        st = glint_fail_errno(err, GLINT_E_NO_MEMORY, errno, "sealing snapshot image");
-        goto out;
-    }
-    snap->mem_size = h.mem_size;
-    snap->data_pages = h.data_pages;
-    snap->layout = h.layout;
-    snap->pt_used = h.pt_used;
     glint_config_init(&snap->cfg);
     snap->cfg.input_size = h.input_size;
     snap->cfg.output_size = h.output_size;
@@ -387,15 +468,15 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
     snap->cfg.init_data_size = h.init_data_size;
     snap->cfg.memory_cap = h.memory_cap;
     snap->cfg.init_data_perms = h.init_data_perms;
-    snap->cfg.log_level =
-        h.log_level <= GLINT_LOG_OFF ? (glint_log_level)h.log_level : GLINT_LOG_INFO;
-    snap->elf_hash = h.elf_hash;
+    snap->cfg.log_level = (glint_log_level)peb.log_level;
+    snap->image = img;
+    img = NULL;
     *out = snap;
     snap = NULL;
 out:
+    glint_function_table_release(functions);
+    glint_image_release(img);
     glint_snapshot_release(snap);
-    free(index);
-    free(page);
     close(fd);
     return st;
 }

@@ -66,7 +66,8 @@ static void test_tiny_guest_port_write(void **state) {
     uint8_t *mem =
         mmap(NULL, l.total_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(mem != MAP_FAILED);
-    glint_gmem gm = {mem, l.snapshot_gpa, l.snapshot_size, l.scratch_gpa, l.scratch_size};
+    glint_gmem gm = {mem,           l.snapshot_gpa, l.snapshot_size,
+                     l.scratch_gpa, l.scratch_size, {NULL, NULL}};
     uint8_t *image = glint_gmem_span(&gm, l.code_gpa, l.code_size);
     assert_non_null(image);
     assert_int_equal(glint_elf_load(&elf, file, size, image, l.code_size, l.code_gpa, &err),

@@ -27,8 +27,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <linux/kvm.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -988,7 +992,7 @@ struct file_header {
     uint64_t init_data_size, memory_cap;
     uint32_t init_data_perms, log_level;
     glint_layout_info layout;
-    uint64_t pt_used; /* bytes of the page-table area in use */
+    uint64_t pt_words; /* u64 words of the page-table pool bitmap */
     uint64_t checksum;
 };
 _Static_assert(sizeof(struct file_header) == 328, "snapshot file header is 328 bytes");
@@ -996,7 +1000,7 @@ _Static_assert(offsetof(struct file_header, checksum) == 320, "checksum at offse
 #define FUNCTION_RECORD_SIZE 168u /* name[128] ret argc params[GLINT_MAX_ARGS = 32] reserved[6] */
 
 typedef struct file_sections {
-    size_t vcpu, funcs, index, pages, end; /* offsets */
+    size_t vcpu, funcs, pt_pool, index, pages, end; /* offsets */
     uint64_t data_pages;
 } file_sections;
 
@@ -1007,7 +1011,8 @@ static file_sections sections_of(const uint8_t *file, size_t size) {
     file_sections s;
     s.vcpu = sizeof h;
     s.funcs = s.vcpu + h.vcpu_size;
-    s.index = s.funcs + (size_t)h.function_count * FUNCTION_RECORD_SIZE;
+    s.pt_pool = s.funcs + (size_t)h.function_count * FUNCTION_RECORD_SIZE;
+    s.index = s.pt_pool + h.pt_words * 8u;
     s.pages = s.index + h.data_pages * 8u;
     s.end = s.pages + h.data_pages * PAGE;
     s.data_pages = h.data_pages;
@@ -1295,7 +1300,8 @@ static void test_corrupt_files(void **state) {
                 "ELF\2\1\1\0",
                 8),
          GLINT_E_SNAPSHOT_FORMAT, "magic", "an ELF header");
-    EDIT(h.format_version = 3, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 3");
+    EDIT(h.format_version = 4, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 4");
+    EDIT(h.format_version = 2, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 2");
     EDIT(h.format_version = 1, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 1");
     EDIT(h.format_version = 0, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 0");
     EDIT(h.abi_version += 1, GLINT_E_SNAPSHOT_MISMATCH, "ABI", "wrong guest ABI version");
@@ -1310,10 +1316,32 @@ static void test_corrupt_files(void **state) {
     EDIT(h.vcpu_size = 1u << 20, GLINT_E_SNAPSHOT_FORMAT, "sizes", "vCPU size 1 MiB");
     EDIT(h.function_count = 100000, GLINT_E_SNAPSHOT_FORMAT, "sizes", "100000 functions");
     EDIT(h.function_count += 1, GLINT_E_SNAPSHOT_FORMAT, "truncated", "one function more");
-    EDIT(h.pt_used = 0, GLINT_E_SNAPSHOT_FORMAT, "sizes", "page-table use 0");
-    EDIT(h.pt_used = h.layout.page_tables_size + PAGE, GLINT_E_SNAPSHOT_FORMAT, "sizes",
-         "page-table use past its area");
-    EDIT(h.pt_used += 1, GLINT_E_SNAPSHOT_FORMAT, "sizes", "page-table use not page aligned");
+    EDIT(h.pt_words = 0, GLINT_E_SNAPSHOT_FORMAT, "sizes", "no page-table pool");
+    EDIT(h.pt_words += 1, GLINT_E_SNAPSHOT_FORMAT, "sizes", "page-table pool too long");
+#undef EDIT
+
+    /* The page-table pool: without the PML4, or naming pages past the area. */
+    memcpy(buf, good, size);
+    buf[s.pt_pool] &= (uint8_t)~1u;
+    fix_checksum(buf, size);
+    expect_bad_file(buf, size, GLINT_E_SNAPSHOT_FORMAT, "PML4", "page-table pool without the PML4");
+    memcpy(buf, good, size);
+    memcpy(&h, buf, sizeof h);
+    if ((h.layout.page_tables_size / PAGE) % 64u != 0) {
+        buf[s.index - 1] |= 0x80; /* the last bit of the last word: past the area */
+        fix_checksum(buf, size);
+        expect_bad_file(buf, size, GLINT_E_SNAPSHOT_FORMAT, "out of range",
+                        "page-table pool past its area");
+    }
+#define EDIT(stmt, code, needle, what)                                                             \
+    do {                                                                                           \
+        memcpy(buf, good, size);                                                                   \
+        memcpy(&h, buf, sizeof h);                                                                 \
+        stmt;                                                                                      \
+        memcpy(buf, &h, sizeof h);                                                                 \
+        fix_checksum(buf, size);                                                                   \
+        expect_bad_file(buf, size, code, needle, what);                                            \
+    } while (0)
 #undef EDIT
 
     /* The page index: out of order, duplicated, out of range. */
@@ -1452,6 +1480,150 @@ static void test_file_bad_vcpu_blob(void **state) {
     unlink(path);
 }
 
+/* The KVM backend's vCPU blob (host/src/hv_kvm.c), as the tests see it. */
+struct test_msr_block {
+    struct kvm_msrs header;
+    struct kvm_msr_entry entries[9];
+};
+struct test_kvm_blob {
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    struct kvm_vcpu_events events;
+    struct test_msr_block msrs;
+};
+
+/* A snapshot file is untrusted: its vCPU state must be the state Glint sets
+ * up.  Foreign MSR numbers are replaced by Glint's own list (only values are
+ * taken), and segments, descriptor tables, control registers, EFER, RFLAGS
+ * and pending events that differ are refused (issue 12, finding 4). */
+static void test_file_foreign_vcpu_state(void **state) {
+    (void)state;
+    char path[PATH_MAX], resaved[PATH_MAX];
+    tmp_path(path, sizeof path, "foreign.snap");
+    tmp_path(resaved, sizeof resaved, "foreign-resaved.snap");
+    make_snapshot_file(path, 7, NULL);
+    size_t size;
+    uint8_t *good = read_file(path, &size);
+    file_sections s = sections_of(good, size);
+    uint8_t *buf = malloc(size);
+    assert_non_null(buf);
+    struct test_kvm_blob b;
+    assert_true(s.funcs - s.vcpu >= sizeof b);
+#define VCPU_EDIT(stmt, code, needle, what)                                                        \
+    do {                                                                                           \
+        memcpy(buf, good, size);                                                                   \
+        memcpy(&b, buf + s.vcpu, sizeof b);                                                        \
+        stmt;                                                                                      \
+        memcpy(buf + s.vcpu, &b, sizeof b);                                                        \
+        fix_checksum(buf, size);                                                                   \
+        expect_bad_file(buf, size, code, needle, what);                                            \
+    } while (0)
+    VCPU_EDIT(b.sregs.cs.dpl = 0, GLINT_E_SNAPSHOT_FORMAT, "CS", "CPL 0 code segment");
+    VCPU_EDIT(b.sregs.cs.selector = 0x08, GLINT_E_SNAPSHOT_FORMAT, "CS", "kernel code selector");
+    VCPU_EDIT(b.sregs.ss.dpl = 0, GLINT_E_SNAPSHOT_FORMAT, "SS", "CPL 0 stack segment");
+    VCPU_EDIT(b.sregs.fs.base = 0x1000, GLINT_E_SNAPSHOT_FORMAT, "FS", "FS base");
+    VCPU_EDIT(b.sregs.tr.base += 8, GLINT_E_SNAPSHOT_FORMAT, "TR", "TSS elsewhere");
+    VCPU_EDIT(b.sregs.gdt.limit = 0xffff, GLINT_E_SNAPSHOT_FORMAT, "GDTR", "GDT limit");
+    VCPU_EDIT(b.sregs.idt.base = 0x1000, GLINT_E_SNAPSHOT_FORMAT, "IDTR", "IDT in guest memory");
+    VCPU_EDIT(b.sregs.cr3 += 0x1000, GLINT_E_SNAPSHOT_FORMAT, "CR3", "other page tables");
+    VCPU_EDIT(b.sregs.cr0 &= ~(1ull << 16), GLINT_E_SNAPSHOT_FORMAT, "CR0", "CR0.WP off");
+    VCPU_EDIT(b.sregs.cr4 |= 1ull << 2, GLINT_E_SNAPSHOT_FORMAT, "CR4", "CR4.TSD on");
+    VCPU_EDIT(b.sregs.efer |= 1u, GLINT_E_SNAPSHOT_FORMAT, "EFER", "EFER.SCE on");
+    VCPU_EDIT(b.regs.rflags |= 0x3000, GLINT_E_SNAPSHOT_FORMAT, "RFLAGS", "IOPL 3");
+    VCPU_EDIT(b.regs.rflags |= 0x200, GLINT_E_SNAPSHOT_FORMAT, "RFLAGS", "interrupts on");
+    VCPU_EDIT(b.regs.rip = 1ull << 60, GLINT_E_SNAPSHOT_FORMAT, "RIP", "RIP past guest memory");
+    VCPU_EDIT((b.events.exception.injected = 1, b.events.exception.nr = 14),
+              GLINT_E_SNAPSHOT_FORMAT, "events", "an injected page fault");
+    VCPU_EDIT(b.msrs.header.nmsrs = 200, GLINT_E_SNAPSHOT_FORMAT, "MSR", "200 MSRs");
+#undef VCPU_EDIT
+
+    /* Foreign MSR numbers: EFER (with SCE) and LSTAR instead of STAR and
+     * PAT.  The load takes the values only: saved again, the snapshot names
+     * Glint's MSRs, exactly as the original did. */
+    memcpy(buf, good, size);
+    memcpy(&b, buf + s.vcpu, sizeof b);
+    b.msrs.entries[0].index = 0xC0000080u; /* IA32_EFER */
+    b.msrs.entries[8].index = 0xC0000082u; /* LSTAR, twice */
+    memcpy(buf + s.vcpu, &b, sizeof b);
+    fix_checksum(buf, size);
+    write_file(path, buf, size);
+    glint_snapshot *snap = NULL;
+    glint_error err;
+    glint_status st = glint_snapshot_load(path, &snap, &err);
+    if (st != GLINT_OK) fail_msg("foreign MSR numbers: %s", err.message);
+    glint_sandbox *sb = NULL;
+    assert_int_equal(glint_sandbox_create_from_snapshot(snap, NULL, &sb, &err), GLINT_OK);
+    glint_value out;
+    assert_int_equal(glint_sandbox_call(sb, "get_global", GLINT_TYPE_I64, NULL, 0, &out), GLINT_OK);
+    assert_int_equal(out.as.i64, 7);
+    assert_int_equal(glint_snapshot_save(snap, resaved, &err), GLINT_OK);
+    size_t size2;
+    uint8_t *again = read_file(resaved, &size2);
+    assert_int_equal(size2, size);
+    struct test_kvm_blob orig, now;
+    memcpy(&orig, good + s.vcpu, sizeof orig);
+    memcpy(&now, again + s.vcpu, sizeof now);
+    for (uint32_t i = 0; i < 9; i++)
+        assert_int_equal(now.msrs.entries[i].index, orig.msrs.entries[i].index);
+    printf("  foreign MSR numbers replaced by Glint's own (%#x, %#x)\n", now.msrs.entries[0].index,
+           now.msrs.entries[8].index);
+    glint_sandbox_destroy(sb);
+    glint_snapshot_release(snap);
+    free(again);
+    free(buf);
+    free(good);
+    unlink(path);
+    unlink(resaved);
+}
+
+/* Saving is atomic: a save that fails midway (here: the file-size limit
+ * stops it) leaves the file already at the path intact, and no temporary
+ * file behind (issue 12, finding 5). */
+static void test_failed_save_keeps_old_file(void **state) {
+    (void)state;
+    char path[PATH_MAX];
+    tmp_path(path, sizeof path, "atomic.snap");
+    make_snapshot_file(path, 11, NULL);
+    size_t size;
+    uint8_t *before = read_file(path, &size);
+    glint_sandbox *sb = make_sandbox();
+    set_global(sb, 12);
+    dirty_pages(sb, 64);
+    glint_snapshot *snap = take_snapshot(sb);
+    struct rlimit old, small = {.rlim_cur = 64 * 1024, .rlim_max = RLIM_INFINITY};
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small.rlim_max = old.rlim_max;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    glint_error err;
+    glint_status st = glint_snapshot_save(snap, path, &err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_handler);
+    printf("  save under a 64 KiB file-size limit -> %s: %s\n", glint_status_name(st), err.message);
+    assert_int_equal(st, GLINT_E_IO);
+    size_t after_size;
+    uint8_t *after = read_file(path, &after_size);
+    assert_int_equal(after_size, size);
+    assert_memory_equal(after, before, size);
+    /* No temporary left in the directory. */
+    DIR *d = opendir(tmp_dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "atomic.snap.", 12) == 0) fail_msg("left behind: %s", e->d_name);
+    }
+    closedir(d);
+    /* And the old file still loads. */
+    glint_snapshot *loaded = NULL;
+    assert_int_equal(glint_snapshot_load(path, &loaded, &err), GLINT_OK);
+    glint_snapshot_release(loaded);
+    glint_snapshot_release(snap);
+    glint_sandbox_destroy(sb);
+    free(before);
+    free(after);
+    unlink(path);
+}
+
 static int cleanup_tmp(void **state) {
     (void)state;
     if (tmp_dir[0] != '\0') rmdir(tmp_dir);
@@ -1481,6 +1653,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_file_round_trip_second_process),
         cmocka_unit_test(test_corrupt_files),
         cmocka_unit_test(test_file_bad_vcpu_blob),
+        cmocka_unit_test(test_file_foreign_vcpu_state),
+        cmocka_unit_test(test_failed_save_keeps_old_file),
     };
     return cmocka_run_group_tests_name("snapshots", tests, NULL, cleanup_tmp);
 }

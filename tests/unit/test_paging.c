@@ -156,10 +156,10 @@ static void test_map_and_walk(void **state) {
                          GLINT_OK);
     /* Exactly the tables the layout code predicts: PML4, PDPT, PDs for GiB 0
      * and 63, PTs for 2 MiB blocks 0, 1 and the last one. */
-    assert_int_equal(b.used, 7 * PAGE);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), 7 * PAGE);
     const uint64_t ranges[][2] = {
         {0x1000, 0x7000}, {2 * MiB - 2 * PAGE, 4 * PAGE}, {TOP - 5 * PAGE, 5 * PAGE}};
-    assert_int_equal(b.used / PAGE, glint_page_table_pages(ranges, 3));
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE) / PAGE, glint_page_table_pages(ranges, 3));
 
     expect_page(&a, 0, 0); /* NULL page */
     expect_range(&a, 0x1000, 0x2000, RX);
@@ -186,7 +186,8 @@ static void test_map_and_walk(void **state) {
     expect_page(&a, 512 * GiB, 0);
     expect_page(&a, (1ull << 47) - PAGE, 0);
     /* Unused area pages remain zero. */
-    for (uint64_t off = b.used; off < a.size; off++) assert_int_equal(a.g.data[off], 0);
+    for (uint64_t off = (glint_pt_pages_in_use(&b) * PAGE); off < a.size; off++)
+        assert_int_equal(a.g.data[off], 0);
     guarded_free(&a.g);
 }
 
@@ -226,7 +227,7 @@ static void test_layout_regions_fit(void **state) {
         assert_int_equal(glint_pt_map(&b, regions[i].gpa, regions[i].size, regions[i].perms, &err),
                          GLINT_OK);
     /* layout's count is exact here (plus the pool kept for later mappings) */
-    assert_int_equal(b.used, l.page_tables_size - POOL * PAGE);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), l.page_tables_size - POOL * PAGE);
     for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++)
         expect_range(&a, regions[i].gpa, regions[i].size, regions[i].perms);
     expect_page(&a, 0, 0);
@@ -248,15 +249,15 @@ static void test_area_full(void **state) {
     assert_int_equal(glint_pt_map(&b, 0x1000, PAGE, RW, &err), GLINT_E_TOO_SMALL);
     assert_int_equal(err.code, GLINT_E_TOO_SMALL);
     assert_contains(err.message, "full");
-    assert_true(b.used <= a.size);
+    assert_true((glint_pt_pages_in_use(&b) * PAGE) <= a.size);
     guarded_free(&a.g);
 
     /* Room for one PT: the first 2 MiB block maps, the next one does not. */
     area_init(&a, 0x200000, 4, &b);
     assert_int_equal(glint_pt_map(&b, 0, 2 * MiB, RW, &err), GLINT_OK);
-    assert_int_equal(b.used, 4 * PAGE);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), 4 * PAGE);
     assert_int_equal(glint_pt_map(&b, 2 * MiB - PAGE, 2 * PAGE, RW, &err), GLINT_E_TOO_SMALL);
-    assert_int_equal(b.used, 4 * PAGE);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), 4 * PAGE);
     assert_int_equal(glint_pt_map(&b, 1 * GiB, PAGE, RW, &err), GLINT_E_TOO_SMALL);
     /* Re-mapping inside the existing PT needs nothing new. */
     assert_int_equal(glint_pt_map(&b, 0x5000, PAGE, RX, &err), GLINT_OK);
@@ -271,13 +272,14 @@ static void test_area_full(void **state) {
     assert_int_equal(guarded_alloc(&a.g, a.size), 0);
     glint_pt_init(&b, a.g.data, a.gpa, a.size);
     assert_int_equal(glint_pt_map(&b, 0, PAGE, RW, &err), GLINT_E_TOO_SMALL);
-    assert_int_equal(b.used, 3 * PAGE);
+    /* All or nothing: the PDPT and PD made before the failure are gone. */
+    assert_int_equal(glint_pt_pages_in_use(&b), 1);
     guarded_free(&a.g);
 
     /* Only the PML4. */
     area_init(&a, 0x200000, 1, &b);
     assert_int_equal(glint_pt_map(&b, 0, PAGE, RW, NULL), GLINT_E_TOO_SMALL);
-    assert_int_equal(b.used, PAGE);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), PAGE);
     guarded_free(&a.g);
 }
 
@@ -308,12 +310,12 @@ static void test_user_and_kernel_pages(void **state) {
     assert_true(walk_ex(&a, 2 * MiB, &large) & GLINT_PTE_USER);
     assert_true(large);
     /* Unknown permission bits are refused, nothing is mapped. */
-    const uint64_t used = b.used;
+    const uint64_t used = (glint_pt_pages_in_use(&b) * PAGE);
     assert_int_equal(glint_pt_map(&b, 0x5000, PAGE, RW | 0x8u, &err), GLINT_E_INVALID_ARGUMENT);
     assert_contains(err.message, "permissions");
     assert_int_equal(glint_pt_map(&b, 0x5000, PAGE, 0x80000000u, &err), GLINT_E_INVALID_ARGUMENT);
     assert_int_equal(walk(&a, 0x5000), 0);
-    assert_int_equal(b.used, used);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), used);
     guarded_free(&a.g);
 }
 
@@ -343,7 +345,7 @@ static void test_bad_ranges(void **state) {
         assert_int_equal(err.code, GLINT_E_INVALID_ARGUMENT);
         assert_contains(err.message, "range");
     }
-    assert_int_equal(b.used, PAGE); /* nothing allocated */
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), PAGE); /* nothing allocated */
     for (uint64_t off = 0; off < a.size; off++) assert_int_equal(a.g.data[off], 0);
     guarded_free(&a.g);
 }
@@ -357,7 +359,8 @@ static void test_large_pages(void **state) {
     /* Unaligned head and tail get 4 KiB leaves, the aligned middle 2 MiB ones. */
     assert_int_equal(glint_pt_map_ex(&b, 2 * MiB - PAGE, PAGE + 4 * MiB + PAGE, RW, true, &err),
                      GLINT_OK);
-    assert_int_equal(b.used, 5 * PAGE); /* PML4, PDPT, PD, PT for blocks 0 and 3 */
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE),
+                     5 * PAGE); /* PML4, PDPT, PD, PT for blocks 0 and 3 */
     expect_page(&a, 2 * MiB - 2 * PAGE, 0);
     expect_page(&a, 2 * MiB - PAGE, RW);
     expect_large(&a, 2 * MiB, RW);
@@ -368,17 +371,17 @@ static void test_large_pages(void **state) {
     expect_page(&a, 6 * MiB + PAGE, 0);
     /* Executable, read-only large page in another GiB. */
     assert_int_equal(glint_pt_map_ex(&b, 1 * GiB, 2 * MiB, RX, true, &err), GLINT_OK);
-    assert_int_equal(b.used, 6 * PAGE); /* one more PD, no PT */
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), 6 * PAGE); /* one more PD, no PT */
     expect_large(&a, 1 * GiB + 12345, RX);
     expect_page(&a, 1 * GiB + 2 * MiB, 0);
     /* Without large_pages the same shape uses 4 KiB leaves. */
     assert_int_equal(glint_pt_map_ex(&b, 1 * GiB + 2 * MiB, 2 * MiB, RO, false, &err), GLINT_OK);
-    assert_int_equal(b.used, 7 * PAGE);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), 7 * PAGE);
     expect_page(&a, 1 * GiB + 2 * MiB, RO);
     expect_page(&a, 1 * GiB + 4 * MiB - PAGE, RO);
     /* A block that already has a page table keeps 4 KiB leaves. */
     assert_int_equal(glint_pt_map_ex(&b, 0, 2 * MiB, RO, true, &err), GLINT_OK);
-    assert_int_equal(b.used, 7 * PAGE);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), 7 * PAGE);
     expect_page(&a, 0, RO);
     expect_page(&a, 2 * MiB - PAGE, RO);
     /* Bad ranges are refused the same way as glint_pt_map's. */
@@ -386,6 +389,51 @@ static void test_large_pages(void **state) {
                      GLINT_E_INVALID_ARGUMENT);
     assert_int_equal(glint_pt_map_ex(&b, TOP - 2 * MiB, 4 * MiB, RW, true, &err),
                      GLINT_E_INVALID_ARGUMENT);
+    guarded_free(&a.g);
+}
+
+/* A failed map leaves no table linked: the next mapping gets fresh tables
+ * and a read where nothing is mapped finds nothing (the aliasing bug of
+ * issue 12: tables made before a failure stayed linked, the next mapping
+ * reused their pages). */
+static void test_failed_map_leaves_nothing(void **state) {
+    (void)state;
+    glint_pt_builder b;
+    pt_area a;
+    glint_error err;
+    /* PML4, PDPT, PD and one PT fit; a 4 MiB range in 4 KiB leaves needs two PTs. */
+    area_init(&a, 0x100000, 4, &b);
+    assert_int_equal(glint_pt_map(&b, 1 * GiB, 4 * MiB, RW, &err), GLINT_E_TOO_SMALL);
+    assert_int_equal(glint_pt_pages_in_use(&b), 1);
+    expect_page(&a, 1 * GiB, 0);
+    expect_page(&a, 1 * GiB + 2 * MiB, 0);
+    /* Another GiB maps into fresh tables; the failed range stays unmapped. */
+    assert_int_equal(glint_pt_map(&b, 2 * GiB, PAGE, RO, &err), GLINT_OK);
+    expect_page(&a, 2 * GiB, RO);
+    expect_page(&a, 1 * GiB, 0);
+    expect_page(&a, 2 * GiB + PAGE, 0);
+    assert_int_equal(glint_pt_pages_in_use(&b), 4);
+    guarded_free(&a.g);
+}
+
+/* Unmapping gives table pages back: ten thousand map/unmap cycles at
+ * different 2 MiB blocks (different GiBs, so each needs its own PD and PT)
+ * run in an area of four pages. */
+static void test_map_unmap_cycles_reuse_tables(void **state) {
+    (void)state;
+    glint_pt_builder b;
+    pt_area a;
+    glint_error err;
+    area_init(&a, 0x100000, 4, &b);
+    for (uint64_t i = 0; i < 10000; i++) {
+        uint64_t gpa = ((i * 2 * MiB) + (i % 3) * 1 * GiB) % (TOP - 4 * MiB);
+        gpa &= ~(2 * MiB - 1u);
+        assert_int_equal(glint_pt_map(&b, gpa + PAGE, 2 * PAGE, RW, &err), GLINT_OK);
+        expect_page(&a, gpa + PAGE, RW);
+        assert_int_equal(glint_pt_unmap(&b, gpa + PAGE, 2 * PAGE, &err), GLINT_OK);
+        expect_page(&a, gpa + PAGE, 0);
+        assert_int_equal(glint_pt_pages_in_use(&b), 1);
+    }
     guarded_free(&a.g);
 }
 
@@ -397,7 +445,7 @@ static void test_unmap(void **state) {
     area_init(&a, 0x100000, 8, &b);
     assert_int_equal(glint_pt_map(&b, 0, 4 * MiB, RW, &err), GLINT_OK);
     assert_int_equal(glint_pt_map_ex(&b, 4 * MiB, 4 * MiB, RX, true, &err), GLINT_OK);
-    assert_int_equal(b.used, 5 * PAGE);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), 5 * PAGE);
 
     assert_int_equal(glint_pt_unmap(&b, 0x1000, 2 * PAGE, &err), GLINT_OK);
     expect_page(&a, 0, RW);
@@ -423,7 +471,7 @@ static void test_unmap(void **state) {
     assert_int_equal(glint_pt_unmap(&b, 1 * GiB, 4 * MiB, &err), GLINT_OK);
     assert_int_equal(glint_pt_unmap(&b, TOP - PAGE, PAGE, &err), GLINT_OK);
     assert_int_equal(glint_pt_unmap(&b, 8 * MiB, 2 * GiB, &err), GLINT_OK);
-    assert_int_equal(b.used, 5 * PAGE);
+    assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), 5 * PAGE);
     expect_page(&a, 0x3000, RW);
     expect_page(&a, 4 * MiB - PAGE, RW);
     /* Bad ranges. */
@@ -465,7 +513,7 @@ static void test_corrupt_tables(void **state) {
             area_init(&a, area_gpa, 8, &b);
             /* PML4 at page 0, PDPT at 1, PD at 2, PT at 3. */
             assert_int_equal(glint_pt_map(&b, 0, PAGE, RW, &err), GLINT_OK);
-            assert_int_equal(b.used, 4 * PAGE);
+            assert_int_equal((glint_pt_pages_in_use(&b) * PAGE), 4 * PAGE);
             put_entry(&a, level * PAGE, 0, bad_targets[i] | GLINT_PTE_PRESENT | GLINT_PTE_WRITE);
             memset(&err, 0, sizeof err);
             assert_int_equal(glint_pt_map(&b, PAGE, PAGE, RW, &err), GLINT_E_MAPPING);
@@ -475,7 +523,7 @@ static void test_corrupt_tables(void **state) {
                              level == 2 ? GLINT_OK : GLINT_E_MAPPING);
             /* Unmap skips what it cannot follow. */
             assert_int_equal(glint_pt_unmap(&b, 0, 4 * MiB, &err), GLINT_OK);
-            assert_true(b.used <= 5 * PAGE);
+            assert_true((glint_pt_pages_in_use(&b) * PAGE) <= 5 * PAGE);
             /* The pages not handed out are untouched. */
             for (uint64_t off = 5 * PAGE; off < a.size; off++) assert_int_equal(a.g.data[off], 0);
             guarded_free(&a.g);
@@ -489,7 +537,8 @@ static void test_corrupt_tables(void **state) {
         glint_error err;
         area_init(&a, area_gpa, 8, &b);
         assert_int_equal(glint_pt_map(&b, 0, PAGE, RW, &err), GLINT_OK);
-        memset(a.g.data + b.used, 0xff, a.size - b.used);
+        memset(a.g.data + (glint_pt_pages_in_use(&b) * PAGE), 0xff,
+               a.size - (glint_pt_pages_in_use(&b) * PAGE));
         assert_int_equal(glint_pt_map(&b, 1 * GiB, PAGE, RO, &err), GLINT_OK);
         expect_page(&a, 1 * GiB, RO);
         for (uint64_t va = 1 * GiB + PAGE; va < 1 * GiB + 4 * MiB; va += PAGE)
@@ -512,10 +561,16 @@ static void test_corrupt_tables(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_and_walk),   cmocka_unit_test(test_layout_regions_fit),
-        cmocka_unit_test(test_area_full),      cmocka_unit_test(test_bad_ranges),
-        cmocka_unit_test(test_large_pages),    cmocka_unit_test(test_unmap),
-        cmocka_unit_test(test_corrupt_tables), cmocka_unit_test(test_user_and_kernel_pages),
+        cmocka_unit_test(test_map_and_walk),
+        cmocka_unit_test(test_layout_regions_fit),
+        cmocka_unit_test(test_area_full),
+        cmocka_unit_test(test_bad_ranges),
+        cmocka_unit_test(test_large_pages),
+        cmocka_unit_test(test_unmap),
+        cmocka_unit_test(test_failed_map_leaves_nothing),
+        cmocka_unit_test(test_map_unmap_cycles_reuse_tables),
+        cmocka_unit_test(test_corrupt_tables),
+        cmocka_unit_test(test_user_and_kernel_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

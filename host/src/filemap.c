@@ -6,6 +6,10 @@
  * PEB.  Files are mapped MAP_PRIVATE: copy-on-write mappings let the guest
  * write private pages while the file itself is never modified.  See
  * docs/file-mappings.md.
+ *
+ * Page tables: mappings take their table pages from the pool of the
+ * page-table area (paging.c) and give them back on unmap; the host's pool
+ * bitmap, not the guest-visible tables, says which pages are tables.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filemap.h"
 #include "paging.h"
 #include "sandbox_internal.h"
 
-#define PAGE ((uint64_t)GLINT_PAGE_SIZE)
+#define PAGE GLINT_PAGE
 
 static glint_status check_mappable(glint_sandbox *sb) {
     if (sb->poisoned)
@@ -27,7 +32,7 @@ static glint_status check_mappable(glint_sandbox *sb) {
                              "sandbox is poisoned; restore it before mapping");
     if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_RUNNING)
         return glint_sb_fail(sb, GLINT_E_STATE, "mappings cannot change during a call");
-    if (sb->mapping_count == GLINT_MAX_FILE_MAPPINGS)
+    if (sb->mappings.count == GLINT_MAX_FILE_MAPPINGS)
         return glint_sb_fail(sb, GLINT_E_MAPPING, "at most %u mappings per sandbox",
                              GLINT_MAX_FILE_MAPPINGS);
     return GLINT_OK;
@@ -73,8 +78,8 @@ static glint_status check_range(glint_sandbox *sb, uint64_t gpa, uint64_t size) 
                              "mapping 0x%" PRIx64 "+0x%" PRIx64
                              " overlaps the scratch region at 0x%" PRIx64,
                              gpa, size, l->scratch_gpa);
-    for (uint32_t i = 0; i < sb->mapping_count; i++) {
-        const glint_mapping *m = &sb->mappings[i];
+    for (uint32_t i = 0; i < sb->mappings.count; i++) {
+        const glint_mapping *m = &sb->mappings.entries[i];
         if (gpa < m->gpa + m->size && m->gpa < gpa + size)
             return glint_sb_fail(sb, GLINT_E_MAPPING, "mapping overlaps mapping '%s' at 0x%" PRIx64,
                                  m->label, m->gpa);
@@ -85,43 +90,60 @@ static glint_status check_range(glint_sandbox *sb, uint64_t gpa, uint64_t size) 
 static uint32_t free_slot(const glint_sandbox *sb) {
     for (uint32_t slot = GLINT_SLOT_FIRST_MAPPING;; slot++) {
         bool used = false;
-        for (uint32_t i = 0; i < sb->mapping_count; i++) used |= sb->mappings[i].slot == slot;
+        for (uint32_t i = 0; i < sb->mappings.count; i++)
+            used |= sb->mappings.entries[i].slot == slot;
         if (!used) return slot;
     }
 }
 
-static glint_pt_builder page_tables(glint_sandbox *sb) {
+/* Page-table edits: a builder over the sandbox's tables and pool, recording
+ * which table pages it wrote (host writes a snapshot must see). */
+typedef struct pt_edit {
     glint_pt_builder b;
+    uint64_t written[GLINT_PT_MAX_PAGES / 64u];
+} pt_edit;
+
+static void pt_edit_begin(glint_sandbox *sb, pt_edit *e) {
     const glint_layout_info *l = &sb->layout;
-    glint_pt_init(&b, glint_gmem_span(&sb->gmem, l->page_tables_gpa, l->page_tables_size),
-                  l->page_tables_gpa, l->page_tables_size);
-    b.used = sb->pt_used;
-    return b;
+    glint_pt_resume(&e->b, glint_gmem_span(&sb->gmem, l->page_tables_gpa, l->page_tables_size),
+                    l->page_tables_gpa, l->page_tables_size, &sb->pt_pool);
+    memset(e->written, 0, sizeof e->written);
+    e->b.written = e->written;
+}
+
+static void pt_edit_end(glint_sandbox *sb, pt_edit *e) {
+    sb->pt_pool = e->b.pool;
+    for (uint64_t w = 0; w < GLINT_PT_MAX_PAGES / 64u; w++) {
+        for (uint64_t bits = e->written[w]; bits != 0; bits &= bits - 1u) {
+            uint64_t page = w * 64u + (uint64_t)__builtin_ctzll(bits);
+            glint_gmem_mark_written(&sb->gmem, sb->layout.page_tables_gpa + page * PAGE, PAGE);
+        }
+    }
 }
 
 /* Rewrites the guest's FileMappingInfo table and count from the host's list
  * (the authoritative copy: the guest may have scribbled on the PEB page). */
 static void publish_table(glint_sandbox *sb) {
     const glint_layout_info *l = &sb->layout;
-    uint8_t *page = glint_gmem_span(&sb->gmem, l->peb_gpa, PAGE);
+    uint8_t *page = glint_gmem_span_for_write(&sb->gmem, l->peb_gpa, PAGE);
     glint_file_mapping_info table[GLINT_MAX_FILE_MAPPINGS];
     memset(table, 0, sizeof table);
-    for (uint32_t i = 0; i < sb->mapping_count; i++) {
-        table[i].guest_addr = sb->mappings[i].gpa;
-        table[i].size = sb->mappings[i].size;
-        memcpy(table[i].label, sb->mappings[i].label, sizeof table[i].label);
+    for (uint32_t i = 0; i < sb->mappings.count; i++) {
+        table[i].guest_addr = sb->mappings.entries[i].gpa;
+        table[i].size = sb->mappings.entries[i].size;
+        memcpy(table[i].label, sb->mappings.entries[i].label, sizeof table[i].label);
     }
     memcpy(page + GLINT_FILE_MAPPINGS_OFFSET, table, sizeof table);
     glint_peb peb;
     memcpy(&peb, page, sizeof peb);
-    peb.file_mappings.size = sb->mapping_count;
+    peb.file_mappings.size = sb->mappings.count;
     peb.file_mappings.ptr = l->peb_gpa + GLINT_FILE_MAPPINGS_OFFSET;
     peb.mappings_generation++;
     memcpy(page, &peb, sizeof peb);
 }
 
 static void release_host_side(glint_mapping *m) {
-    if (m->owns_host && m->host != NULL) munmap(m->host, m->size);
+    if (m->owns_host && m->host != NULL) munmap(m->host, m->size); /* teardown: not counted */
     if (m->fd >= 0) close(m->fd);
     m->host = NULL;
     m->fd = -1;
@@ -131,8 +153,8 @@ static void release_host_side(glint_mapping *m) {
 /* Maps m->fd (file mappings) into host memory. */
 static glint_status map_file_view(glint_sandbox *sb, glint_mapping *m) {
     int prot = PROT_READ | (m->mode == GLINT_MAP_COPY_ON_WRITE ? PROT_WRITE : 0);
-    void *p = mmap(NULL, m->size, prot, MAP_PRIVATE | MAP_NORESERVE, m->fd, 0);
-    sb->counters.syscalls_other++;
+    void *p = glint_counted_mmap(&sb->counters, NULL, m->size, prot, MAP_PRIVATE | MAP_NORESERVE,
+                                 m->fd, 0);
     if (p == MAP_FAILED)
         return glint_sb_fail(sb, GLINT_E_NO_MEMORY, "mmap of mapping '%s' failed: %s", m->label,
                              strerror(errno));
@@ -156,16 +178,18 @@ static glint_status add_slot(glint_sandbox *sb, glint_mapping *m) {
 static glint_status install(glint_sandbox *sb, glint_mapping *m) {
     glint_status st = add_slot(sb, m);
     if (st != GLINT_OK) return st;
-    glint_pt_builder b = page_tables(sb);
+    pt_edit e;
+    pt_edit_begin(sb, &e);
     uint32_t perms = GLINT_PERM_READ | (m->mode != GLINT_MAP_READ_ONLY ? GLINT_PERM_WRITE : 0);
     glint_error err;
-    if (glint_pt_map_ex(&b, m->gpa, m->size, perms, true, &err) != GLINT_OK) {
+    /* All or nothing: a failed map leaves no table behind (paging.h). */
+    st = glint_pt_map_ex(&e.b, m->gpa, m->size, perms, true, &err);
+    pt_edit_end(sb, &e);
+    if (st != GLINT_OK) {
         sb->hv_ops->unmap(sb->hv, m->slot, NULL);
-        glint_pt_unmap(&b, m->gpa, m->size, NULL);
         return glint_sb_fail(sb, GLINT_E_MAPPING, "mapping '%s': %s", m->label, err.message);
     }
-    sb->pt_used = b.used;
-    sb->mappings[sb->mapping_count++] = *m;
+    sb->mappings.entries[sb->mappings.count++] = *m;
     publish_table(sb);
     GLINT_TRACE_MAP(sb, m->gpa, m->size, m->mode, m->label);
     return GLINT_OK;
@@ -251,22 +275,22 @@ glint_status glint_sandbox_unmap(glint_sandbox *sb, uint64_t gpa) {
     if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
     if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_RUNNING)
         return glint_sb_fail(sb, GLINT_E_STATE, "mappings cannot change during a call");
-    for (uint32_t i = 0; i < sb->mapping_count; i++) {
-        glint_mapping *m = &sb->mappings[i];
+    for (uint32_t i = 0; i < sb->mappings.count; i++) {
+        glint_mapping *m = &sb->mappings.entries[i];
         if (m->gpa != gpa) continue;
         glint_error err;
         if (sb->hv_ops->unmap(sb->hv, m->slot, &err) != GLINT_OK) {
             sb->last_error = err;
             return glint_sb_poison(sb);
         }
-        glint_pt_builder b = page_tables(sb);
-        /* A corrupt page table only means the guest already lost the
-         * mapping's entries; the slot is gone either way. */
-        glint_pt_unmap(&b, m->gpa, m->size, NULL);
+        pt_edit e;
+        pt_edit_begin(sb, &e);
+        glint_pt_unmap(&e.b, m->gpa, m->size, NULL);
+        pt_edit_end(sb, &e);
         GLINT_TRACE_UNMAP(sb, m->gpa, m->size);
         release_host_side(m);
-        memmove(m, m + 1, (sb->mapping_count - i - 1u) * sizeof *m);
-        sb->mapping_count--;
+        memmove(m, m + 1, (sb->mappings.count - i - 1u) * sizeof *m);
+        sb->mappings.count--;
         publish_table(sb);
         return GLINT_OK;
     }
@@ -274,12 +298,12 @@ glint_status glint_sandbox_unmap(glint_sandbox *sb, uint64_t gpa) {
 }
 
 uint32_t glint_sandbox_mapping_count(const glint_sandbox *sb) {
-    return sb != NULL ? sb->mapping_count : 0;
+    return sb != NULL ? sb->mappings.count : 0;
 }
 
 bool glint_sandbox_mapping(const glint_sandbox *sb, uint32_t index, glint_mapping_info *out) {
-    if (sb == NULL || out == NULL || index >= sb->mapping_count) return false;
-    const glint_mapping *m = &sb->mappings[index];
+    if (sb == NULL || out == NULL || index >= sb->mappings.count) return false;
+    const glint_mapping *m = &sb->mappings.entries[index];
     out->gpa = m->gpa;
     out->size = m->size;
     out->mode = m->mode;
@@ -288,36 +312,31 @@ bool glint_sandbox_mapping(const glint_sandbox *sb, uint32_t index, glint_mappin
     return true;
 }
 
-void glint_sb_unmap_all(glint_sandbox *sb) {
-    for (uint32_t i = 0; i < sb->mapping_count; i++) release_host_side(&sb->mappings[i]);
-    sb->mapping_count = 0;
-}
+void glint_filemap_release_all(glint_sandbox *sb) { glint_mapping_table_free(&sb->mappings); }
 
 /* ---- Snapshots ------------------------------------------------------------ */
 
-glint_status glint_sb_snapshot_mappings(const glint_sandbox *sb, glint_snapshot *snap) {
-    snap->mapping_count = 0;
-    for (uint32_t i = 0; i < sb->mapping_count; i++) {
-        glint_mapping m = sb->mappings[i];
+glint_status glint_mapping_table_copy(glint_mapping_table *dst, const glint_mapping_table *src) {
+    dst->count = 0;
+    for (uint32_t i = 0; i < src->count; i++) {
+        glint_mapping m = src->entries[i];
         if (m.fd >= 0) {
             m.fd = fcntl(m.fd, F_DUPFD_CLOEXEC, 0);
             if (m.fd < 0) {
-                glint_snapshot_free_mappings(snap);
+                glint_mapping_table_free(dst);
                 return GLINT_E_NO_MEMORY;
             }
             m.host = NULL;
         }
         m.owns_host = false;
-        snap->mappings[snap->mapping_count++] = m;
+        dst->entries[dst->count++] = m;
     }
     return GLINT_OK;
 }
 
-void glint_snapshot_free_mappings(glint_snapshot *snap) {
-    for (uint32_t i = 0; i < snap->mapping_count; i++) {
-        if (snap->mappings[i].fd >= 0) close(snap->mappings[i].fd);
-    }
-    snap->mapping_count = 0;
+void glint_mapping_table_free(glint_mapping_table *t) {
+    for (uint32_t i = 0; i < t->count; i++) release_host_side(&t->entries[i]);
+    t->count = 0;
 }
 
 static bool same_file(int a, int b) {
@@ -332,24 +351,23 @@ static bool same_mapping(const glint_mapping *a, const glint_mapping *b) {
     return a->fd >= 0 ? same_file(a->fd, b->fd) : a->host == b->host;
 }
 
-glint_status glint_sb_restore_mappings(glint_sandbox *sb, const glint_snapshot *snap) {
+glint_status glint_filemap_restore(glint_sandbox *sb, const glint_mapping_table *snap_table) {
     glint_mapping next[GLINT_MAX_FILE_MAPPINGS];
     bool kept[GLINT_MAX_FILE_MAPPINGS] = {false};
-    uint32_t count = snap->mapping_count;
+    uint32_t count = snap_table->count;
     /* Keep the mappings the snapshot also has; drop the others.  The page
      * tables and the PEB table came back with the snapshot's memory. */
-    for (uint32_t i = 0; i < sb->mapping_count; i++) {
-        glint_mapping *cur = &sb->mappings[i];
+    for (uint32_t i = 0; i < sb->mappings.count; i++) {
+        glint_mapping *cur = &sb->mappings.entries[i];
         bool found = false;
         for (uint32_t j = 0; j < count && !found; j++) {
-            if (kept[j] || !same_mapping(cur, &snap->mappings[j])) continue;
+            if (kept[j] || !same_mapping(cur, &snap_table->entries[j])) continue;
             next[j] = *cur;
             next[j].slot = cur->slot;
             kept[j] = found = true;
             if (cur->mode == GLINT_MAP_COPY_ON_WRITE) {
                 /* Drop the guest's private copies: back to the file. */
-                sb->counters.syscalls_other++;
-                madvise(cur->host, cur->size, MADV_DONTNEED);
+                glint_counted_madvise(&sb->counters, cur->host, cur->size, MADV_DONTNEED);
             }
         }
         if (!found) {
@@ -360,15 +378,15 @@ glint_status glint_sb_restore_mappings(glint_sandbox *sb, const glint_snapshot *
     /* Kept mappings first, so new slots never collide with theirs; then the
      * list is put back in the snapshot's order (the guest's table order). */
     uint32_t order[GLINT_MAX_FILE_MAPPINGS];
-    sb->mapping_count = 0;
+    sb->mappings.count = 0;
     for (uint32_t j = 0; j < count; j++) {
         if (!kept[j]) continue;
-        order[sb->mapping_count] = j;
-        sb->mappings[sb->mapping_count++] = next[j];
+        order[sb->mappings.count] = j;
+        sb->mappings.entries[sb->mappings.count++] = next[j];
     }
     for (uint32_t j = 0; j < count; j++) {
         if (kept[j]) continue;
-        glint_mapping m = snap->mappings[j];
+        glint_mapping m = snap_table->entries[j];
         m.owns_host = false;
         if (m.fd >= 0) {
             m.fd = fcntl(m.fd, F_DUPFD_CLOEXEC, 0);
@@ -382,14 +400,14 @@ glint_status glint_sb_restore_mappings(glint_sandbox *sb, const glint_snapshot *
             release_host_side(&m);
             return GLINT_E_MAPPING;
         }
-        order[sb->mapping_count] = j;
-        sb->mappings[sb->mapping_count++] = m;
+        order[sb->mappings.count] = j;
+        sb->mappings.entries[sb->mappings.count++] = m;
     }
-    for (uint32_t i = 1; i < sb->mapping_count; i++) {
+    for (uint32_t i = 1; i < sb->mappings.count; i++) {
         for (uint32_t k = i; k > 0 && order[k - 1] > order[k]; k--) {
-            glint_mapping tm = sb->mappings[k];
-            sb->mappings[k] = sb->mappings[k - 1];
-            sb->mappings[k - 1] = tm;
+            glint_mapping tm = sb->mappings.entries[k];
+            sb->mappings.entries[k] = sb->mappings.entries[k - 1];
+            sb->mappings.entries[k - 1] = tm;
             uint32_t to = order[k];
             order[k] = order[k - 1];
             order[k - 1] = to;
