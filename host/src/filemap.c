@@ -30,7 +30,7 @@ static glint_status check_mappable(glint_sandbox *sb) {
     if (sb->poisoned)
         return glint_sb_fail(sb, GLINT_E_POISONED,
                              "sandbox is poisoned; restore it before mapping");
-    if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_RUNNING)
+    if (glint_sb_running(sb))
         return glint_sb_fail(sb, GLINT_E_STATE, "mappings cannot change during a call");
     if (sb->mappings.count == GLINT_MAX_FILE_MAPPINGS)
         return glint_sb_fail(sb, GLINT_E_MAPPING, "at most %u mappings per sandbox",
@@ -273,7 +273,7 @@ glint_status glint_sandbox_map_host_memory(glint_sandbox *sb, uint64_t gpa, void
 
 glint_status glint_sandbox_unmap(glint_sandbox *sb, uint64_t gpa) {
     if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
-    if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_RUNNING)
+    if (glint_sb_running(sb))
         return glint_sb_fail(sb, GLINT_E_STATE, "mappings cannot change during a call");
     for (uint32_t i = 0; i < sb->mappings.count; i++) {
         glint_mapping *m = &sb->mappings.entries[i];

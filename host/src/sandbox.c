@@ -105,8 +105,12 @@ glint_sandbox *glint_sb_alloc(const glint_config *cfg) {
     sb->cfg.init_data = NULL; /* copied into the image; never kept */
     sb->hv_ops = &glint_hv_kvm_ops;
     sb->host_call.sandbox = sb;
-    sb->cancel_signal =
-        cfg->cancel_signal != 0 ? cfg->cancel_signal : glint_default_cancel_signal();
+    int sig = cfg->cancel_signal != 0 ? cfg->cancel_signal : glint_default_cancel_signal();
+    sb->cancel = glint_kill_handle_new(&sb->counters, sig);
+    if (sb->cancel == NULL) {
+        free(sb);
+        return NULL;
+    }
     return sb;
 }
 
@@ -152,7 +156,8 @@ glint_status glint_sb_attach_image(glint_sandbox *sb, glint_image *image, glint_
     sb->layout = image->layout;
     sb->pt_pool = image->pt_pool;
     glint_status st;
-    if ((st = glint_sb_install_cancel_handler(sb->cancel_signal, err)) != GLINT_OK) return st;
+    if ((st = glint_sb_install_cancel_handler(sb->cancel->cancel_signal, err)) != GLINT_OK)
+        return st;
     if ((st = sb->hv_ops->create(&sb->hv, err)) != GLINT_OK) return st;
     if ((st = map_memory(sb, err)) != GLINT_OK) return st;
     glint_peb peb;

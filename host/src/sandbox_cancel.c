@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -88,7 +89,7 @@ static glint_status arm_deadline(glint_sandbox *sb) {
         struct sigevent sev;
         memset(&sev, 0, sizeof sev);
         sev.sigev_notify = SIGEV_THREAD_ID;
-        sev.sigev_signo = sb->cancel_signal;
+        sev.sigev_signo = sb->cancel->cancel_signal;
         sev._sigev_un._tid = tid;
         if (glint_counted_timer_create(&sb->counters, CLOCK_MONOTONIC, &sev, &sb->deadline_timer) !=
             0)
@@ -117,23 +118,47 @@ static glint_status arm_deadline(glint_sandbox *sb) {
 
 glint_status glint_sb_begin_run(glint_sandbox *sb) {
     sb->hv_ops->clear_interrupt(sb->hv);
-    sb->vcpu_thread = pthread_self();
+    sb->cancel->vcpu_thread = pthread_self();
     sb->tls_outer = tls_running; /* non-NULL inside another sandbox's host function */
     tls_running = sb;
-    uint64_t gen = atomic_load_explicit(&sb->run_state, memory_order_relaxed) & ~(uint64_t)3u;
-    atomic_store_explicit(&sb->run_state, gen | GLINT_RUN_RUNNING, memory_order_release);
+    uint64_t gen =
+        atomic_load_explicit(&sb->cancel->run_state, memory_order_relaxed) & ~(uint64_t)3u;
+    atomic_store_explicit(&sb->cancel->run_state, gen | GLINT_RUN_RUNNING, memory_order_release);
     sb->deadline_ns = 0;
     if (sb->cfg.call_deadline_ns != 0) return arm_deadline(sb);
     return GLINT_OK;
 }
 
 static void wait_for_killers(glint_sandbox *sb) {
-    while (atomic_load_explicit(&sb->killers, memory_order_acquire) != 0) __builtin_ia32_pause();
+    while (atomic_load_explicit(&sb->cancel->killers, memory_order_acquire) != 0)
+        __builtin_ia32_pause();
+}
+
+glint_kill_handle *glint_kill_handle_new(glint_counters *c, int sig) {
+    glint_kill_handle *h = glint_counted_calloc(c, 1, sizeof *h);
+    if (h == NULL) return NULL;
+    atomic_init(&h->refs, 1);
+    atomic_init(&h->run_state, 0);
+    atomic_init(&h->killers, 0);
+    h->cancel_signal = sig;
+    return h;
+}
+
+glint_kill_handle *glint_sandbox_kill_handle(glint_sandbox *sb) {
+    if (sb == NULL) return NULL;
+    atomic_fetch_add_explicit(&sb->cancel->refs, 1, memory_order_relaxed);
+    return sb->cancel;
+}
+
+void glint_kill_handle_release(glint_kill_handle *h) {
+    if (h == NULL) return;
+    if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1) free(h);
 }
 
 void glint_sb_end_run(glint_sandbox *sb) {
-    uint64_t gen = atomic_load_explicit(&sb->run_state, memory_order_relaxed) & ~(uint64_t)3u;
-    atomic_store_explicit(&sb->run_state, gen + GLINT_RUN_GEN_ONE, memory_order_release);
+    uint64_t gen =
+        atomic_load_explicit(&sb->cancel->run_state, memory_order_relaxed) & ~(uint64_t)3u;
+    atomic_store_explicit(&sb->cancel->run_state, gen + GLINT_RUN_GEN_ONE, memory_order_release);
     /* A concurrent kill may still be signalling this thread: wait it out so
      * that it never targets a thread that has moved on or exited. */
     wait_for_killers(sb);
@@ -148,18 +173,22 @@ void glint_sb_end_run(glint_sandbox *sb) {
 }
 
 void glint_sb_cancel_teardown(glint_sandbox *sb) {
-    /* A kill that began before destroy (on another thread) still reads the
-     * sandbox until it leaves; the memory must outlive it. */
+    if (sb->cancel == NULL) return;
+    /* A glint_sandbox_kill that began before destroy reads the sandbox until
+     * it leaves.  Kills through a handle touch only the handle. */
     wait_for_killers(sb);
     if (sb->timer_created) glint_counted_timer_delete(&sb->counters, sb->deadline_timer);
     sb->timer_created = false;
+    glint_kill_handle_release(sb->cancel);
+    sb->cancel = NULL;
 }
 
 /* True while a run is in progress on sb.  Since a sandbox is used by one
  * thread at a time, a caller that finds it true is a host function of this
  * very sandbox trying to re-enter it. */
 bool glint_sb_running(const glint_sandbox *sb) {
-    return (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_RUNNING) != 0;
+    return (atomic_load_explicit(&sb->cancel->run_state, memory_order_acquire) &
+            GLINT_RUN_RUNNING) != 0;
 }
 
 glint_status glint_sb_fail_running(glint_sandbox *sb, const char *what) {
@@ -176,20 +205,27 @@ glint_status glint_sandbox_set_call_deadline(glint_sandbox *sb, uint64_t deadlin
     return GLINT_OK;
 }
 
-bool glint_sandbox_kill(glint_sandbox *sb) {
-    if (sb == NULL) return false;
-    atomic_fetch_add_explicit(&sb->killers, 1, memory_order_acq_rel);
-    uint64_t s = atomic_load_explicit(&sb->run_state, memory_order_acquire);
+bool glint_kill_handle_kill(glint_kill_handle *h) {
+    if (h == NULL) return false;
+    atomic_fetch_add_explicit(&h->killers, 1, memory_order_acq_rel);
+    uint64_t s = atomic_load_explicit(&h->run_state, memory_order_acquire);
     bool hit = false;
     while (s & GLINT_RUN_RUNNING) {
-        if (atomic_compare_exchange_weak_explicit(&sb->run_state, &s, s | GLINT_RUN_CANCEL,
+        if (atomic_compare_exchange_weak_explicit(&h->run_state, &s, s | GLINT_RUN_CANCEL,
                                                   memory_order_acq_rel, memory_order_acquire)) {
             hit = true;
             break;
         }
     }
-    if (hit) pthread_kill(sb->vcpu_thread, sb->cancel_signal);
-    GLINT_TRACE_KILL(sb, hit);
-    atomic_fetch_sub_explicit(&sb->killers, 1, memory_order_acq_rel);
+    /* The vCPU thread's end of run waits for killers to drop to zero, so
+     * the thread signalled here is still the one running the call. */
+    if (hit) pthread_kill(h->vcpu_thread, h->cancel_signal);
+    GLINT_TRACE_KILL(h, hit);
+    atomic_fetch_sub_explicit(&h->killers, 1, memory_order_acq_rel);
     return hit;
+}
+
+bool glint_sandbox_kill(glint_sandbox *sb) {
+    if (sb == NULL) return false;
+    return glint_kill_handle_kill(sb->cancel);
 }

@@ -74,6 +74,17 @@ struct glint_host_call {
     char message[GLINT_HOST_ERROR_SIZE];
 };
 
+/* What a kill needs, shared (reference counted) by the sandbox and the kill
+ * handles it gave out, so a kill on another thread never touches a
+ * destroyed sandbox. */
+struct glint_kill_handle {
+    _Atomic uint32_t refs;
+    _Atomic uint64_t run_state; /* GLINT_RUN_* bits and a generation */
+    _Atomic uint32_t killers;   /* kills in progress */
+    pthread_t vcpu_thread;      /* valid while RUNNING */
+    int cancel_signal;
+};
+
 struct glint_snapshot {
     _Atomic uint32_t refs;
     glint_image *image; /* owned reference: memory, layout, functions */
@@ -119,10 +130,7 @@ struct glint_sandbox {
     struct glint_host_call host_call;
 
     /* Cancellation: see docs/cancellation.md and sandbox_cancel.c. */
-    _Atomic uint64_t run_state;
-    _Atomic uint32_t killers; /* glint_sandbox_kill calls in progress */
-    pthread_t vcpu_thread;
-    int cancel_signal;
+    glint_kill_handle *cancel; /* owned reference; kill handles share it */
     bool timer_created;
     timer_t deadline_timer;
     pid_t timer_tid;          /* thread the timer signals ... */
@@ -174,7 +182,10 @@ void glint_sb_end_run(glint_sandbox *sb);
 bool glint_sb_running(const glint_sandbox *sb);
 glint_status glint_sb_fail_running(glint_sandbox *sb, const char *what);
 uint64_t glint_monotonic_ns(void);
-/* Waits until no glint_sandbox_kill is in progress; frees the timer. */
+/* A kill handle for sig (refs 1); NULL when out of memory. */
+glint_kill_handle *glint_kill_handle_new(glint_counters *c, int sig);
+/* Waits until no kill through the sandbox is in progress; frees the timer
+ * and the sandbox's reference to its kill handle. */
 void glint_sb_cancel_teardown(glint_sandbox *sb);
 
 /* ---- host_functions.c ---- */

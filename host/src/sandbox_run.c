@@ -281,7 +281,7 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
     glint_exit ex;
     glint_status st;
     for (;;) {
-        if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_CANCEL)
+        if (atomic_load_explicit(&sb->cancel->run_state, memory_order_acquire) & GLINT_RUN_CANCEL)
             return fail_cancelled(sb);
         if (sb->deadline_ns != 0 && glint_monotonic_ns() >= sb->deadline_ns)
             return fail_deadline(sb);
@@ -337,7 +337,7 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
                                         "guest triple fault: the vCPU shut down");
         case GLINT_EXIT_INTERRUPTED: {
             sb->counters.exits_interrupted++;
-            uint64_t state = atomic_load_explicit(&sb->run_state, memory_order_acquire);
+            uint64_t state = atomic_load_explicit(&sb->cancel->run_state, memory_order_acquire);
             if (state & GLINT_RUN_CANCEL) return fail_cancelled(sb);
             if (sb->deadline_ns != 0 && glint_monotonic_ns() >= sb->deadline_ns)
                 return fail_deadline(sb);

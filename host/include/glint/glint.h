@@ -4,8 +4,9 @@
  * arguments, snapshot/restore, cancel.
  *
  * Threading: a sandbox is used by one thread at a time (any thread; it may
- * move between threads between calls).  glint_sandbox_kill() is the only
- * function that may be called concurrently, from any thread.  A host
+ * move between threads between calls).  glint_sandbox_kill() and the kill
+ * handle functions are the only ones that may be called concurrently, from
+ * any thread.  A host
  * function may use other sandboxes, but not re-enter its own: call,
  * initialize, snapshot, restore and set_call_deadline return GLINT_E_STATE
  * there, and destroying it from there is undefined.  Different
@@ -139,6 +140,20 @@ glint_status glint_sandbox_call(glint_sandbox *sb, const char *name, glint_type 
  * EINTR (the kill is delivered as config.cancel_signal).  See
  * docs/cancellation.md. */
 bool glint_sandbox_kill(glint_sandbox *sb);
+
+/* A kill handle: kills the sandbox's calls like glint_sandbox_kill, and
+ * stays valid after the sandbox is destroyed (then it kills nothing and
+ * returns false).  For watchdog threads whose lifetime is not tied to the
+ * sandbox's: glint_sandbox_kill itself must not race glint_sandbox_destroy
+ * (destroy waits for a kill already inside, but a kill that starts after
+ * destroy frees the sandbox would read freed memory).  Reference counted:
+ * each glint_sandbox_kill_handle() returns a new reference, released with
+ * glint_kill_handle_release().  Kill and release may be called from any
+ * thread.  glint_sandbox_kill_handle(NULL) is NULL; the others accept NULL. */
+typedef struct glint_kill_handle glint_kill_handle;
+glint_kill_handle *glint_sandbox_kill_handle(glint_sandbox *sb);
+bool glint_kill_handle_kill(glint_kill_handle *handle);
+void glint_kill_handle_release(glint_kill_handle *handle);
 
 /* Sets the deadline of the following calls (and of initialisation, if it
  * has not run yet) in nanoseconds, 0 for none; it replaces
