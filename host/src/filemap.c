@@ -24,8 +24,6 @@
 #include "paging.h"
 #include "sandbox_internal.h"
 
-#define PAGE GLINT_PAGE
-
 static glint_status check_mappable(glint_sandbox *sb) {
     if (sb->poisoned)
         return glint_sb_fail(sb, GLINT_E_POISONED,
@@ -60,7 +58,7 @@ static glint_status take_label(glint_sandbox *sb, const glint_mapping_options *o
 
 static glint_status check_range(glint_sandbox *sb, uint64_t gpa, uint64_t size) {
     const glint_layout_info *l = &sb->layout;
-    if (gpa % PAGE != 0)
+    if (gpa % GLINT_PAGE != 0)
         return glint_sb_fail(sb, GLINT_E_MAPPING,
                              "mapping address 0x%" PRIx64 " is not page aligned", gpa);
     if (size == 0 || gpa + size < gpa || gpa + size > GLINT_PHYS_TOP)
@@ -116,7 +114,8 @@ static void pt_edit_end(glint_sandbox *sb, pt_edit *e) {
     for (uint64_t w = 0; w < GLINT_PT_MAX_PAGES / 64u; w++) {
         for (uint64_t bits = e->written[w]; bits != 0; bits &= bits - 1u) {
             uint64_t page = w * 64u + (uint64_t)__builtin_ctzll(bits);
-            glint_gmem_mark_written(&sb->gmem, sb->layout.page_tables_gpa + page * PAGE, PAGE);
+            glint_gmem_mark_written(&sb->gmem, sb->layout.page_tables_gpa + page * GLINT_PAGE,
+                                    GLINT_PAGE);
         }
     }
 }
@@ -125,7 +124,7 @@ static void pt_edit_end(glint_sandbox *sb, pt_edit *e) {
  * (the authoritative copy: the guest may have scribbled on the PEB page). */
 static void publish_table(glint_sandbox *sb) {
     const glint_layout_info *l = &sb->layout;
-    uint8_t *page = glint_gmem_span_for_write(&sb->gmem, l->peb_gpa, PAGE);
+    uint8_t *page = glint_gmem_span_for_write(&sb->gmem, l->peb_gpa, GLINT_PAGE);
     glint_file_mapping_info table[GLINT_MAX_FILE_MAPPINGS];
     memset(table, 0, sizeof table);
     for (uint32_t i = 0; i < sb->mappings.count; i++) {
@@ -235,7 +234,7 @@ glint_status glint_sandbox_map_file(glint_sandbox *sb, uint64_t gpa, const char 
         st = glint_sb_fail(sb, GLINT_E_MAPPING, "%s is larger than guest-physical memory", path);
         goto fail;
     }
-    m.size = ((uint64_t)sbuf.st_size + PAGE - 1u) & ~(PAGE - 1u);
+    m.size = ((uint64_t)sbuf.st_size + GLINT_PAGE - 1u) & ~(GLINT_PAGE - 1u);
     if ((st = check_range(sb, gpa, m.size)) != GLINT_OK) goto fail;
     m.gpa = gpa;
     if ((st = map_file_view(sb, &m)) != GLINT_OK) goto fail;
@@ -251,7 +250,7 @@ glint_status glint_sandbox_map_host_memory(glint_sandbox *sb, uint64_t gpa, void
     if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
     glint_status st = check_mappable(sb);
     if (st != GLINT_OK) return st;
-    if (host == NULL || (uintptr_t)host % PAGE != 0 || size % PAGE != 0)
+    if (host == NULL || (uintptr_t)host % GLINT_PAGE != 0 || size % GLINT_PAGE != 0)
         return glint_sb_fail(
             sb, GLINT_E_MAPPING,
             "host memory must be non-NULL, page aligned and a whole number of pages");

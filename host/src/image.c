@@ -7,6 +7,8 @@
  */
 #include "image.h"
 
+#include "layout.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,7 +21,6 @@
 #include "cpu.h"
 #include "hash.h"
 
-#define PAGE ((uint64_t)GLINT_PAGE_SIZE)
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /* ---- Function tables ----------------------------------------------------- */
@@ -114,12 +115,12 @@ void glint_image_release(glint_image *img) {
 /* Per-page permissions of the image (segments may share pages: union). */
 static glint_status map_elf_pages(glint_counters *c, glint_pt_builder *pt,
                                   const glint_elf_info *elf, uint64_t base, glint_error *err) {
-    uint64_t pages = elf->image_size / PAGE;
+    uint64_t pages = elf->image_size / GLINT_PAGE;
     uint8_t *perm = glint_counted_calloc(c, pages ? pages : 1, 1);
     if (perm == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
     for (uint32_t i = 0; i < elf->segment_count; i++) {
         const glint_elf_segment *s = &elf->segments[i];
-        uint64_t first = s->vaddr / PAGE, last = (s->vaddr + s->memsz - 1) / PAGE;
+        uint64_t first = s->vaddr / GLINT_PAGE, last = (s->vaddr + s->memsz - 1) / GLINT_PAGE;
         for (uint64_t p = first; p <= last && p < pages; p++) perm[p] |= (uint8_t)s->perms;
     }
     glint_status st = GLINT_OK;
@@ -127,10 +128,10 @@ static glint_status map_elf_pages(glint_counters *c, glint_pt_builder *pt,
         if (perm[p] == 0) continue;
         if ((perm[p] & GLINT_PERM_WRITE) && (perm[p] & GLINT_PERM_EXEC)) {
             st = glint_fail(err, GLINT_E_ELF, "page 0x%" PRIx64 " would be writable and executable",
-                            p * PAGE);
+                            p * GLINT_PAGE);
             break;
         }
-        st = glint_pt_map(pt, base + p * PAGE, PAGE, perm[p], err);
+        st = glint_pt_map(pt, base + p * GLINT_PAGE, GLINT_PAGE, perm[p], err);
     }
     free(perm);
     return st;
@@ -150,7 +151,7 @@ static glint_status build_page_tables(glint_counters *c, uint8_t *mem, const gli
         uint64_t gpa, size;
         uint32_t perms;
     } regions[] = {
-        {l->peb_gpa, PAGE, GLINT_PERM_READ},
+        {l->peb_gpa, GLINT_PAGE, GLINT_PERM_READ},
         {l->heap_gpa, l->heap_size, GLINT_PERM_READ | GLINT_PERM_WRITE},
         {l->init_data_gpa, l->init_data_size, init_perms | GLINT_PERM_READ},
         {l->input_gpa, l->input_size + l->output_size, GLINT_PERM_READ | GLINT_PERM_WRITE},

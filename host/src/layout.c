@@ -7,9 +7,7 @@
 
 #include "glint/abi.h"
 
-#define PAGE ((uint64_t)GLINT_PAGE_SIZE)
-
-static uint64_t page_up(uint64_t v) { return (v + PAGE - 1u) & ~(PAGE - 1u); }
+static uint64_t page_up(uint64_t v) { return (v + GLINT_PAGE - 1u) & ~(GLINT_PAGE - 1u); }
 
 /* Distinct index count at one paging level (shift 21: PT pages, 30: PD
  * pages, 39: PDPT pages) over sorted disjoint ranges. */
@@ -73,7 +71,8 @@ glint_status glint_layout_compute(const glint_layout_params *p, glint_layout_inf
     /* Scratch region, from the top of physical memory downwards. */
     uint64_t scratch = page_up(p->scratch_size);
     uint64_t input = page_up(p->input_size), output = page_up(p->output_size);
-    uint64_t fixed = input + output + 2u * PAGE + GLINT_EXCEPTION_STACK_SIZE + GLINT_METADATA_SIZE;
+    uint64_t fixed =
+        input + output + 2u * GLINT_PAGE + GLINT_EXCEPTION_STACK_SIZE + GLINT_METADATA_SIZE;
     uint64_t min_scratch = fixed + GLINT_MIN_STACK_SIZE;
     if (scratch < min_scratch)
         return glint_fail(err, GLINT_E_TOO_SMALL,
@@ -85,20 +84,20 @@ glint_status glint_layout_compute(const glint_layout_params *p, glint_layout_inf
     out->input_size = input;
     out->output_gpa = out->input_gpa + input;
     out->output_size = output;
-    out->stack_gpa = out->output_gpa + output + PAGE; /* guard page below */
+    out->stack_gpa = out->output_gpa + output + GLINT_PAGE; /* guard page below */
     out->metadata_gpa = GLINT_PHYS_TOP - GLINT_METADATA_SIZE;
     out->exception_stack_size = GLINT_EXCEPTION_STACK_SIZE;
     out->exception_stack_gpa = out->metadata_gpa - GLINT_EXCEPTION_STACK_SIZE;
-    out->stack_size = out->exception_stack_gpa - PAGE - out->stack_gpa;
+    out->stack_size = out->exception_stack_gpa - GLINT_PAGE - out->stack_gpa;
 
     /* Snapshot region, from GLINT_BASE_ADDRESS upwards. */
     out->code_gpa = GLINT_BASE_ADDRESS;
     out->code_size = page_up(p->image_size);
     out->entry_gpa = out->code_gpa + p->entry;
     out->peb_gpa = out->code_gpa + out->code_size;
-    out->cpu_tables_gpa = out->peb_gpa + PAGE;
-    out->exception_code_gpa = out->cpu_tables_gpa + PAGE;
-    out->heap_gpa = out->exception_code_gpa + PAGE;
+    out->cpu_tables_gpa = out->peb_gpa + GLINT_PAGE;
+    out->exception_code_gpa = out->cpu_tables_gpa + GLINT_PAGE;
+    out->heap_gpa = out->exception_code_gpa + GLINT_PAGE;
     out->heap_size = page_up(p->heap_size);
     out->init_data_gpa = out->heap_gpa + out->heap_size;
     out->init_data_size = page_up(p->init_data_size);
@@ -114,10 +113,11 @@ glint_status glint_layout_compute(const glint_layout_params *p, glint_layout_inf
         {out->scratch_gpa, out->scratch_size},
     };
     out->page_tables_size =
-        (glint_page_table_pages(ranges, 2) + GLINT_MAPPING_PT_POOL_PAGES) * PAGE;
-    if (out->page_tables_size / PAGE > GLINT_PT_MAX_PAGES)
+        (glint_page_table_pages(ranges, 2) + GLINT_MAPPING_PT_POOL_PAGES) * GLINT_PAGE;
+    if (out->page_tables_size / GLINT_PAGE > GLINT_PT_MAX_PAGES)
         return glint_fail(err, GLINT_E_TOO_BIG, "page tables of %llu pages exceed %u",
-                          (unsigned long long)(out->page_tables_size / PAGE), GLINT_PT_MAX_PAGES);
+                          (unsigned long long)(out->page_tables_size / GLINT_PAGE),
+                          GLINT_PT_MAX_PAGES);
     out->snapshot_gpa = GLINT_BASE_ADDRESS;
     out->snapshot_size = out->page_tables_gpa + out->page_tables_size - GLINT_BASE_ADDRESS;
     if (out->snapshot_size > max)

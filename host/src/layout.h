@@ -12,6 +12,10 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "glint/abi.h"
+
+/* The page size as a 64-bit value, for address arithmetic on the host. */
+#define GLINT_PAGE ((uint64_t)GLINT_PAGE_SIZE)
 
 /* Page-table pages reserved after the initial tables for file mappings
  * (sparse: untouched pages cost no memory).  A mapping takes at most one PD

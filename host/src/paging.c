@@ -10,11 +10,12 @@
  * is followed, and pages are zeroed when handed out. */
 #include "paging.h"
 
+#include "layout.h"
+
 #include <string.h>
 
 #include "glint/abi.h"
 
-#define PAGE ((uint64_t)GLINT_PAGE_SIZE)
 #define LARGE_PAGE (1ull << 21)
 #define ENTRIES 512u
 
@@ -28,7 +29,7 @@ static bool page_in_use(const glint_pt_pool *p, uint64_t page) {
 
 static void pool_init(glint_pt_pool *p, uint64_t size) {
     memset(p, 0, sizeof *p);
-    p->pages = size / PAGE;
+    p->pages = size / GLINT_PAGE;
     if (p->pages > GLINT_PT_MAX_PAGES) p->pages = GLINT_PT_MAX_PAGES;
     if (p->pages != 0) {
         p->in_use[0] = 1u; /* the PML4 */
@@ -89,7 +90,7 @@ static void free_page(glint_pt_builder *b, uint64_t page) {
 static bool follow(const glint_pt_builder *b, uint64_t e, uint64_t *table) {
     uint64_t addr = e & GLINT_PTE_ADDR_MASK;
     if (!(e & GLINT_PTE_PRESENT) || (e & GLINT_PTE_LARGE) || addr < b->gpa ||
-        !page_in_use(&b->pool, (addr - b->gpa) / PAGE) || addr == b->gpa)
+        !page_in_use(&b->pool, (addr - b->gpa) / GLINT_PAGE) || addr == b->gpa)
         return false;
     *table = addr;
     return true;
@@ -105,8 +106,8 @@ static next_result next_table(glint_pt_builder *b, uint64_t page, uint64_t *entr
     if (e & GLINT_PTE_PRESENT) return follow(b, e, table) ? NEXT_OK : NEXT_CORRUPT;
     uint64_t fresh;
     if (!alloc_page(b, &fresh)) return NEXT_FULL;
-    uint64_t gpa = b->gpa + fresh * PAGE;
-    memset(table_at(b, gpa), 0, PAGE);
+    uint64_t gpa = b->gpa + fresh * GLINT_PAGE;
+    memset(table_at(b, gpa), 0, GLINT_PAGE);
     mark_written(b, fresh);
     *entry = gpa | GLINT_PTE_PRESENT | GLINT_PTE_WRITE | GLINT_PTE_USER;
     mark_written(b, page);
@@ -124,12 +125,12 @@ static glint_status walk_error(next_result r, const glint_pt_builder *b, glint_e
 }
 
 static bool range_valid(uint64_t gpa, uint64_t size) {
-    return ((gpa | size) & (PAGE - 1u)) == 0 && size != 0 && gpa + size > gpa &&
+    return ((gpa | size) & (GLINT_PAGE - 1u)) == 0 && size != 0 && gpa + size > gpa &&
            gpa + size <= GLINT_PHYS_TOP;
 }
 
 static uint64_t page_of(const glint_pt_builder *b, uint64_t table_gpa) {
-    return (table_gpa - b->gpa) / PAGE;
+    return (table_gpa - b->gpa) / GLINT_PAGE;
 }
 
 glint_status glint_pt_map_ex(glint_pt_builder *b, uint64_t gpa, uint64_t size, uint32_t perms,
@@ -164,12 +165,12 @@ glint_status glint_pt_map_ex(glint_pt_builder *b, uint64_t gpa, uint64_t size, u
         if ((r = next_table(b, page_of(b, pd), pde, &pt)) != NEXT_OK) break;
         table_at(b, pt)[(a >> 12) & 511] = a | leaf;
         mark_written(b, page_of(b, pt));
-        a += PAGE;
+        a += GLINT_PAGE;
     }
     if (r == NEXT_OK) return GLINT_OK;
     /* All or nothing: a half-built range would leave tables linked that the
      * caller does not know about. */
-    glint_pt_unmap(b, gpa, a - gpa + PAGE, NULL); /* + the block that failed */
+    glint_pt_unmap(b, gpa, a - gpa + GLINT_PAGE, NULL); /* + the block that failed */
     return walk_error(r, b, err);
 }
 
@@ -220,7 +221,7 @@ glint_status glint_pt_unmap(glint_pt_builder *b, uint64_t gpa, uint64_t size, gl
             mark_written(b, page_of(b, pd));
         } else if (follow(b, *pde, &pt)) {
             uint64_t stop = next_2m < end ? next_2m : end;
-            for (; a < stop; a += PAGE) table_at(b, pt)[(a >> 12) & 511] = 0;
+            for (; a < stop; a += GLINT_PAGE) table_at(b, pt)[(a >> 12) & 511] = 0;
             mark_written(b, page_of(b, pt));
             prune(b, page_of(b, pd), pde, pt);
         }

@@ -25,15 +25,16 @@
 #include <time.h>
 
 #include "counted.h"
+#include "glint/abi.h"
+#include "glint/wire.h"
 #include "error.h"
 #include "filemap.h"
 #include "gmem.h"
 #include "hv.h"
 #include "image.h"
+#include "layout.h"
 #include "paging.h"
 #include "trace.h"
-
-#define GLINT_PAGE ((uint64_t)GLINT_PAGE_SIZE)
 
 /* Memory slots. */
 #define GLINT_SLOT_SNAPSHOT 0u

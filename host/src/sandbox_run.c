@@ -18,8 +18,6 @@
 #include "cpu.h"
 #include "sandbox_internal.h"
 
-#define PAGE GLINT_PAGE
-
 /* ---- Protocol helpers ---------------------------------------------------- */
 
 static glint_status pop_output(glint_sandbox *sb, glint_msg_kind *kind, glint_reader *body) {
@@ -191,7 +189,8 @@ static glint_status handle_exception(glint_sandbox *sb) {
     if (!glint_gmem_read(&sb->gmem, sb->layout.metadata_gpa, &rec, sizeof rec))
         return glint_sb_fail_poison(sb, GLINT_E_PROTOCOL, "exception record unreadable");
     const glint_layout_info *l = &sb->layout;
-    bool overflow = rec.vector == 14 && rec.cr2 >= l->stack_gpa - PAGE && rec.cr2 < l->stack_gpa;
+    bool overflow =
+        rec.vector == 14 && rec.cr2 >= l->stack_gpa - GLINT_PAGE && rec.cr2 < l->stack_gpa;
     if (overflow)
         glint_sb_fail(sb, GLINT_E_STACK_OVERFLOW,
                       "guest stack overflow: page fault at 0x%" PRIx64

@@ -29,8 +29,6 @@
 #include "layout.h"
 #include "sandbox_internal.h"
 
-#define PAGE GLINT_PAGE
-
 glint_snapshot *glint_snapshot_alloc(void) {
     glint_snapshot *s = calloc(1, sizeof *s);
     if (s == NULL) return NULL;
@@ -115,16 +113,16 @@ static glint_status copy_memory(glint_sandbox *sb, glint_image *img) {
     if (st != GLINT_OK) return st;
     extent_cursor cur = {sb->image->fd, sb->mem_size, 0, 0};
     uint64_t snapshot_pages = sb->dirty_pages[GLINT_SLOT_SNAPSHOT];
-    uint64_t pages = sb->mem_size / PAGE;
+    uint64_t pages = sb->mem_size / GLINT_PAGE;
     img->data_pages = 0;
     for (uint64_t i = 0; i < pages; i++) {
         uint32_t slot = i < snapshot_pages ? GLINT_SLOT_SNAPSHOT : GLINT_SLOT_SCRATCH;
         uint64_t index = i < snapshot_pages ? i : i - snapshot_pages;
         bool written = bit(sb->dirty_bitmaps[slot], index) || bit(sb->host_dirty[slot], index);
-        if (!written && !extent_contains(&cur, i * PAGE)) continue;
-        const uint8_t *p = sb->mem + i * PAGE;
+        if (!written && !extent_contains(&cur, i * GLINT_PAGE)) continue;
+        const uint8_t *p = sb->mem + i * GLINT_PAGE;
         if (page_is_zero(p)) continue;
-        if (!glint_pwrite_all(img->fd, p, PAGE, (off_t)(i * PAGE)))
+        if (!glint_pwrite_all(img->fd, p, GLINT_PAGE, (off_t)(i * GLINT_PAGE)))
             return glint_sb_fail(sb, GLINT_E_NO_MEMORY, "writing snapshot image: %s",
                                  strerror(errno));
         img->data_pages++;

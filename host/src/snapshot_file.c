@@ -38,7 +38,6 @@
 #include "layout.h"
 #include "sandbox_internal.h"
 
-#define PAGE GLINT_PAGE
 #define FILE_MAGIC "GLINTSNP"
 #define FILE_FORMAT_VERSION 3u
 
@@ -70,7 +69,7 @@ struct snapshot_function {
 _Static_assert(sizeof(struct snapshot_function) == 168, "snapshot function record size");
 
 static uint64_t pt_words_for(const glint_layout_info *l) {
-    return (l->page_tables_size / PAGE + 63u) / 64u;
+    return (l->page_tables_size / GLINT_PAGE + 63u) / 64u;
 }
 
 /* ---- Saving ---------------------------------------------------------------- */
@@ -97,15 +96,16 @@ static void hw_write(hashed_writer *w, const void *p, size_t len) {
 static uint64_t for_each_data_page(const glint_image *img, const uint8_t *mem, uint64_t *index,
                                    uint64_t cap) {
     static const uint8_t zero[GLINT_PAGE_SIZE];
-    uint64_t pages = img->mem_size / PAGE, count = 0;
+    uint64_t pages = img->mem_size / GLINT_PAGE, count = 0;
     off_t pos = 0;
     while ((uint64_t)pos < img->mem_size) {
         off_t data = lseek(img->fd, pos, SEEK_DATA);
         if (data < 0) break; /* ENXIO: no more data */
         off_t hole = lseek(img->fd, data, SEEK_HOLE);
         if (hole < 0) hole = (off_t)img->mem_size;
-        for (uint64_t p = (uint64_t)data / PAGE; p < pages && p * PAGE < (uint64_t)hole; p++) {
-            if (memcmp(mem + p * PAGE, zero, PAGE) == 0) continue;
+        for (uint64_t p = (uint64_t)data / GLINT_PAGE; p < pages && p * GLINT_PAGE < (uint64_t)hole;
+             p++) {
+            if (memcmp(mem + p * GLINT_PAGE, zero, GLINT_PAGE) == 0) continue;
             if (index != NULL && count < cap) index[count] = p;
             count++;
         }
@@ -172,7 +172,7 @@ static glint_status write_snapshot(const glint_snapshot *snap, int fd, const cha
     }
     hw_write(&w, img->pt_pool.in_use, h.pt_words * sizeof(uint64_t));
     hw_write(&w, index, count * sizeof *index);
-    for (uint64_t i = 0; i < count; i++) hw_write(&w, mem + index[i] * PAGE, PAGE);
+    for (uint64_t i = 0; i < count; i++) hw_write(&w, mem + index[i] * GLINT_PAGE, GLINT_PAGE);
     h.checksum = w.hash;
     if (!w.failed && !glint_pwrite_all(fd, &h, sizeof h, 0)) w.failed = true;
     if (w.failed || fsync(fd) != 0)
@@ -285,13 +285,13 @@ static glint_status read_header(reader *r, uint64_t file_size, struct snapshot_f
                           "snapshot file %s is for guest ABI %u, host has %u", r->path,
                           h->abi_version, GLINT_ABI_VERSION);
     if (h->vcpu_size == 0 || h->vcpu_size > sizeof(((glint_vcpu_state *)0)->bytes) ||
-        h->function_count > GLINT_MAX_FUNCTIONS || h->mem_size % PAGE != 0 ||
-        h->data_pages > h->mem_size / PAGE || h->log_level > GLINT_LOG_OFF ||
+        h->function_count > GLINT_MAX_FUNCTIONS || h->mem_size % GLINT_PAGE != 0 ||
+        h->data_pages > h->mem_size / GLINT_PAGE || h->log_level > GLINT_LOG_OFF ||
         !layout_consistent(h) || h->pt_words != pt_words_for(&h->layout))
         return format_error(r, "inconsistent sizes or layout");
     uint64_t expected = sizeof *h + h->vcpu_size +
                         (uint64_t)h->function_count * sizeof(struct snapshot_function) +
-                        h->pt_words * 8u + h->data_pages * (8u + PAGE);
+                        h->pt_words * 8u + h->data_pages * (8u + GLINT_PAGE);
     if (file_size != expected)
         return format_error(r, file_size < expected ? "truncated" : "trailing data");
     return GLINT_OK;
@@ -357,7 +357,7 @@ fail:
 static glint_status read_pt_pool(reader *r, const struct snapshot_file_header *h,
                                  glint_pt_pool *pool) {
     memset(pool, 0, sizeof *pool);
-    pool->pages = h->layout.page_tables_size / PAGE;
+    pool->pages = h->layout.page_tables_size / GLINT_PAGE;
     if (!read_hashed(r, pool->in_use, h->pt_words * sizeof(uint64_t)))
         return format_error(r, "truncated page-table pool");
     for (uint64_t p = 0; p < h->pt_words * 64u; p++) {
@@ -373,7 +373,7 @@ static glint_status read_pt_pool(reader *r, const struct snapshot_file_header *h
 static glint_status read_pages(reader *r, const struct snapshot_file_header *h, int image_fd) {
     glint_status st = GLINT_OK;
     uint64_t *index = malloc((h->data_pages ? h->data_pages : 1) * sizeof *index);
-    uint8_t *page = malloc(PAGE);
+    uint8_t *page = malloc(GLINT_PAGE);
     if (index == NULL || page == NULL) {
         st = glint_fail(r->err, GLINT_E_NO_MEMORY, "out of memory");
         goto out;
@@ -383,17 +383,17 @@ static glint_status read_pages(reader *r, const struct snapshot_file_header *h, 
         goto out;
     }
     for (uint64_t i = 0; i < h->data_pages; i++) {
-        if (index[i] >= h->mem_size / PAGE || (i > 0 && index[i] <= index[i - 1])) {
+        if (index[i] >= h->mem_size / GLINT_PAGE || (i > 0 && index[i] <= index[i - 1])) {
             st = format_error(r, "page index out of order or out of range");
             goto out;
         }
     }
     for (uint64_t i = 0; i < h->data_pages; i++) {
-        if (!read_hashed(r, page, PAGE)) {
+        if (!read_hashed(r, page, GLINT_PAGE)) {
             st = format_error(r, "truncated page data");
             goto out;
         }
-        if (!glint_pwrite_all(image_fd, page, PAGE, (off_t)(index[i] * PAGE))) {
+        if (!glint_pwrite_all(image_fd, page, GLINT_PAGE, (off_t)(index[i] * GLINT_PAGE))) {
             st = glint_fail_errno(r->err, GLINT_E_NO_MEMORY, errno, "filling snapshot image");
             goto out;
         }

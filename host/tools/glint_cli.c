@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glint/abi.h"
 #include "glint/glint.h"
 
 static void usage(FILE *f) {

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "glint/abi.h"
 #include "glint/glint.h"
 #include "hostile_support.h"
 #include "kvm_support.h"

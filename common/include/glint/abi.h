@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glint/types.h"
+
 #define GLINT_ABI_VERSION 2u
 
 /* ---- ELF note identifying a Glint guest and its ABI version ------------ */
@@ -72,8 +74,7 @@ struct glint_abi_note {
 #define GLINT_DEFAULT_SCRATCH_SIZE (288u * 1024u)
 
 /* ---- File mappings (nanvix style) --------------------------------------- */
-#define GLINT_MAX_FILE_MAPPINGS 32u
-#define GLINT_FILE_MAPPING_LABEL_SIZE 64u /* label bytes incl. NUL terminator */
+/* GLINT_MAX_FILE_MAPPINGS and GLINT_FILE_MAPPING_LABEL_SIZE: glint/types.h. */
 
 typedef struct glint_file_mapping_info {
     uint64_t guest_addr;                       /* page aligned guest-physical == guest-virtual */

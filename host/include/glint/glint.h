@@ -27,9 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "glint/abi.h"
 #include "glint/status.h"
-#include "glint/wire.h"
+#include "glint/types.h"
 
 /* libglint is built with -fvisibility=hidden: what this header declares is
  * its API, the only symbols libglint.so exports (with the version script). */
