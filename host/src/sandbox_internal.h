@@ -202,7 +202,8 @@ void glint_host_function_table_free(glint_host_function_table *t);
 void glint_filemap_release_all(glint_sandbox *sb);
 
 /* ---- snapshot.c ---- */
-glint_snapshot *glint_snapshot_alloc(void);
+/* An empty snapshot (refs 1), counted in c; NULL when out of memory. */
+glint_snapshot *glint_snapshot_alloc(glint_counters *c);
 /* Collects the pages written since the memory last equalled the image (guest
  * and host), counts them into *pages (may be NULL) and clears the record. */
 glint_status glint_sb_reset_dirty(glint_sandbox *sb, uint64_t *pages);

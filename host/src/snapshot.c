@@ -29,8 +29,8 @@
 #include "layout.h"
 #include "sandbox_internal.h"
 
-glint_snapshot *glint_snapshot_alloc(void) {
-    glint_snapshot *s = calloc(1, sizeof *s);
+glint_snapshot *glint_snapshot_alloc(glint_counters *c) {
+    glint_snapshot *s = glint_counted_calloc(c, 1, sizeof *s);
     if (s == NULL) return NULL;
     atomic_init(&s->refs, 1);
     return s;
@@ -140,8 +140,7 @@ glint_status glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out) {
         return glint_sb_fail(sb, GLINT_E_POISONED, "cannot snapshot a poisoned sandbox");
     glint_status st;
     glint_image *img = NULL;
-    glint_snapshot *snap = glint_snapshot_alloc();
-    sb->counters.host_allocations++; /* glint_snapshot_alloc */
+    glint_snapshot *snap = glint_snapshot_alloc(&sb->counters);
     if (snap == NULL) return glint_sb_fail(sb, GLINT_E_NO_MEMORY, "out of memory");
     /* Finish the DONE OUT so the saved RIP is past it. */
     if ((st = sb->hv_ops->complete_pending(sb->hv, &sb->last_error)) != GLINT_OK) goto fail;

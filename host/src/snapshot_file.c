@@ -431,7 +431,7 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
         goto out;
     }
     if ((st = read_header(&r, (uint64_t)sbuf.st_size, &h, &stored_checksum)) != GLINT_OK) goto out;
-    snap = glint_snapshot_alloc();
+    snap = glint_snapshot_alloc(NULL);
     if (snap == NULL) {
         st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
         goto out;
