@@ -9,6 +9,10 @@
  * of its API (exported by libglint.so).  For guests it changes nothing. */
 #pragma GCC visibility push(default)
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum glint_status {
     GLINT_OK = 0,
     /* Caller and configuration errors. */
@@ -55,6 +59,10 @@ typedef enum glint_status {
 const char *glint_status_name(int status);
 /* One-line English description. */
 const char *glint_status_describe(int status);
+
+#ifdef __cplusplus
+}
+#endif
 
 #pragma GCC visibility pop
 #endif /* GLINT_STATUS_H */

@@ -16,6 +16,10 @@
  * nothing. */
 #pragma GCC visibility push(default)
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Arguments of one call (argc is a u8 on the wire).  Part of ABI 2: the host
  * and the guest runtime size their arrays by it and reject a CALL or a
  * FUNCTIONS entry with more; common/src/wire.c pins it to the ABI version. */
@@ -130,6 +134,10 @@ bool glint_type_valid_return(int type); /* any type */
  * label including its NUL (glint/abi.h's FileMappingInfo table). */
 #define GLINT_MAX_FILE_MAPPINGS 32u
 #define GLINT_FILE_MAPPING_LABEL_SIZE 64u
+
+#ifdef __cplusplus
+}
+#endif
 
 #pragma GCC visibility pop
 
