@@ -253,11 +253,18 @@ script=${_glint_script_hash}
   message(STATUS "Glint guests: newlib from ${GLINT_NEWLIB_TARBALL} -> ${GLINT_GUEST_SYSROOT}")
 endif()
 
+# What the runtime adds to newlib, announced to its headers: clock_gettime,
+# clock_getres and CLOCK_MONOTONIC (guest/src/world.c).  newlib's
+# <sys/features.h> defines these only for RTEMS and Cygwin; for x86_64-elf
+# <time.h> would hide them.  Guest code only: newlib itself is built without.
+set(GLINT_GUEST_LIBC_DEFINES -D_POSIX_TIMERS=200809L -D_POSIX_MONOTONIC_CLOCK=200809L)
+
 # Guest C flags.  Hosted C (no -ffreestanding): the guest links a complete C
 # library, so the compiler may inline and optimise memcpy/strlen/... calls.
 set(GLINT_GUEST_C_FLAGS
   -std=c11
   ${GLINT_GUEST_CODEGEN_FLAGS}
+  ${GLINT_GUEST_LIBC_DEFINES}
   -nostdinc                                  # never the host's /usr/include
   -isystem "${GLINT_GUEST_SYSROOT}/include"  # libc headers
   -isystem "${GLINT_GUEST_CC_INCLUDE_DIR}"   # compiler headers (stddef.h, stdarg.h, intrinsics)
@@ -288,6 +295,7 @@ include("${CMAKE_CURRENT_LIST_DIR}/GlintGuestFunctions.cmake")
 # ---------------------------------------------------------------------------
 function(_glint_guest_write_sdk)
   list(JOIN GLINT_GUEST_CODEGEN_FLAGS " " _codegen)
+  list(JOIN GLINT_GUEST_LIBC_DEFINES " " _libc_defines)
   list(JOIN _glint_opt_flags " " _opt)
   list(JOIN GLINT_GUEST_LINK_FLAGS " " _link)
   list(JOIN GLINT_GUEST_WARNING_FLAGS " " _warn)
@@ -310,6 +318,7 @@ set(GLINT_SDK_NASM \"${GLINT_NASM}\")
 set(GLINT_SDK_LD_LLD \"${GLINT_LD_LLD}\")
 set(GLINT_SDK_READELF \"${GLINT_READELF}\")
 set(GLINT_SDK_CODEGEN_FLAGS \"${_codegen}\")
+set(GLINT_SDK_LIBC_DEFINES \"${_libc_defines}\")
 set(GLINT_SDK_OPT_FLAGS \"${_opt}\")
 set(GLINT_SDK_LINK_FLAGS \"${_link}\")
 set(GLINT_SDK_WARNING_FLAGS \"${_warn}\")

@@ -92,6 +92,7 @@ endif()
 set(GLINT_GUEST_OPT_FLAGS "${GLINT_SDK_OPT_FLAGS}" CACHE STRING
   "Optimisation and debug flags for guest code")
 separate_arguments(GLINT_GUEST_CODEGEN_FLAGS UNIX_COMMAND "${GLINT_SDK_CODEGEN_FLAGS}")
+separate_arguments(GLINT_GUEST_LIBC_DEFINES UNIX_COMMAND "${GLINT_SDK_LIBC_DEFINES}")
 separate_arguments(_glint_opt UNIX_COMMAND "${GLINT_GUEST_OPT_FLAGS}")
 separate_arguments(GLINT_GUEST_WARNING_FLAGS UNIX_COMMAND "${GLINT_SDK_WARNING_FLAGS}")
 separate_arguments(GLINT_GUEST_NASM_FLAGS UNIX_COMMAND "${GLINT_SDK_NASM_FLAGS}")
@@ -100,6 +101,7 @@ list(APPEND GLINT_GUEST_LINK_FLAGS -T "${GLINT_SDK_TOOLCHAIN_DIR}/guest.ld")
 set(GLINT_GUEST_C_FLAGS
   -std=c11
   ${GLINT_GUEST_CODEGEN_FLAGS}
+  ${GLINT_GUEST_LIBC_DEFINES}
   -nostdinc
   -isystem "${GLINT_SDK_SYSROOT}/include"
   -isystem "${_glint_cc_include}"

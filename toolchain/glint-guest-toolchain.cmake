@@ -102,7 +102,7 @@ foreach(_d IN LISTS GLINT_SDK_INCLUDE_DIRS)
   endif()
 endforeach()
 set(CMAKE_C_FLAGS_INIT
-  "-std=c11 ${GLINT_SDK_CODEGEN_FLAGS} -nostdinc -isystem \"${GLINT_SDK_SYSROOT}/include\" -isystem \"${_glint_cc_inc}\"${_glint_inc_flags} ${GLINT_SDK_OPT_FLAGS}")
+  "-std=c11 ${GLINT_SDK_CODEGEN_FLAGS} ${GLINT_SDK_LIBC_DEFINES} -nostdinc -isystem \"${GLINT_SDK_SYSROOT}/include\" -isystem \"${_glint_cc_inc}\"${_glint_inc_flags} ${GLINT_SDK_OPT_FLAGS}")
 # CMAKE_BUILD_TYPE adds the usual per-configuration flags on top (Release:
 # -O3 -DNDEBUG, Debug: -g, ...); later flags win.
 set(_glint_asm_inc "")

@@ -8,10 +8,10 @@
 #include "glint/abi.h"
 
 /* Host and guest both compile this file: these keep the argument limit of
- * ABI 2 the same on both sides.  Changing GLINT_MAX_ARGS changes what either
- * side accepts, so it needs a new GLINT_ABI_VERSION. */
-_Static_assert(GLINT_ABI_VERSION != 2u || GLINT_MAX_ARGS == 32u,
-               "ABI 2 carries at most 32 call arguments");
+ * ABI 2 and 3 the same on both sides.  Changing GLINT_MAX_ARGS changes what
+ * either side accepts, so it needs a new GLINT_ABI_VERSION. */
+_Static_assert((GLINT_ABI_VERSION != 2u && GLINT_ABI_VERSION != 3u) || GLINT_MAX_ARGS == 32u,
+               "ABI 2 and 3 carry at most 32 call arguments");
 _Static_assert(GLINT_MAX_ARGS <= 255u, "argc is a u8 on the wire");
 
 #define wire_memcpy __builtin_memcpy

@@ -116,6 +116,38 @@ glint_status glint_call_host_v(const char *name, glint_type ret, const glint_val
  * truncated to GLINT_ERROR_MESSAGE_MAX - 1 bytes; valid until the next host call. */
 const char *glint_host_error(void);
 
+/*
+ * Nested calls: the host function may itself call guest functions of this
+ * sandbox (the host decides how deep; config.max_call_depth).  They run on
+ * this call's stack, below the frames waiting here, before the reply
+ * arrives; the current function's arguments and its glint_set_error
+ * message are kept.  Guest state they change is of course changed.
+ */
+
+/* ---- Time and randomness (docs/guest-guide.md) ------------------------ */
+
+/*
+ * The host's clocks, read without leaving the VM (RDTSC and parameters the
+ * host keeps current in the world page): CLOCK_MONOTONIC and CLOCK_REALTIME
+ * in ns (since the epoch for the latter).  Also available as
+ * clock_gettime(), gettimeofday() and time().  0 if the host provides no
+ * clock.  If the host pinned time (deterministic replay), both return the
+ * pinned values.
+ */
+uint64_t glint_time_monotonic_ns(void);
+uint64_t glint_time_realtime_ns(void);
+
+/*
+ * Cryptographically strong random numbers: a ChaCha20 generator seeded by
+ * the host, reseeded on every create, clone and restore, so no two sandboxes
+ * and no two restores of one snapshot share a sequence (unless the host
+ * made entropy deterministic).  Also available as arc4random(),
+ * arc4random_buf(), arc4random_uniform() and getentropy().
+ * glint_random_double() is uniform in [0, 1) with 53 random bits.
+ */
+uint64_t glint_random_u64(void);
+double glint_random_double(void);
+
 /* ---- Logging --------------------------------------------------------- */
 
 /*

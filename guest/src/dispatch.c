@@ -7,6 +7,14 @@
  * glint_rt_dispatch on a fresh stack; the dispatcher decodes and checks the
  * call, runs the function, pushes RESULT or ERROR on the output buffer and
  * returns to entry.asm, which OUTs DONE again.
+ *
+ * Nested calls: a host function may call back into this guest while the
+ * guest waits for its reply.  The host then pushes a CALL instead of the
+ * reply; hostcall.c hands it to glint_rt_dispatch_nested, which runs it on
+ * the current stack (below the waiting function's frames) exactly like a
+ * call, and OUTs DONE; then the guest waits for the reply again.  The
+ * waiting call's own CALL message and arguments stay below on the input
+ * stack, and its error message (glint_set_error) is kept aside.
  */
 #include "runtime.h"
 
@@ -278,7 +286,10 @@ static void run_call(const glint_call_view *call) {
                f->name, size, glint_type_name((int)result.type), (unsigned long long)w.cap);
 }
 
-void glint_rt_dispatch(void) {
+static void dispatch(glint_call_view *call) {
+    /* A new entropy generation (restore, clone) is taken up before any of
+     * the guest's code runs. */
+    glint_rt_world_enter();
     call_error_message_set = false;
     call_error_message_len = 0;
     call_error_message[0] = '\0';
@@ -295,19 +306,48 @@ void glint_rt_dispatch(void) {
 
     glint_msg_kind kind;
     glint_reader body;
-    /* The call view is large (GLINT_MAX_ARGS values); static keeps the
-     * guest function's stack budget intact. */
-    static glint_call_view call;
     if (!glint_msg_open(msg, msg_len, &kind, &body) || kind != GLINT_MSG_CALL ||
-        !glint_decode_call(&body, &call)) {
+        !glint_decode_call(&body, call)) {
         push_error(GLINT_E_PROTOCOL, "malformed call message on the input buffer");
         return;
     }
 
     /* Keep the CALL on the input stack while the function runs: replies to
-     * its host calls are pushed above it, so its string and bytes arguments
-     * stay intact until it returns. */
+     * its host calls (and nested calls) are pushed above it, so its string
+     * and bytes arguments stay intact until it returns. */
     glint_rt_input_set_top(top_with_call);
-    run_call(&call);
+    run_call(call);
     glint_rt_input_set_top(top_without_call);
+}
+
+void glint_rt_dispatch(void) {
+    /* The call view is large (GLINT_MAX_ARGS values); static keeps the
+     * guest function's stack budget intact.  Nested calls use their own. */
+    static glint_call_view call;
+    dispatch(&call);
+}
+
+/* A nested call while the outer call has an error message set: the message
+ * is put aside (4 KiB of stack, only on this path) and back afterwards. */
+__attribute__((noinline)) static void dispatch_nested_keeping_message(void) {
+    char saved[GLINT_ERROR_MESSAGE_MAX];
+    const uint32_t saved_len = call_error_message_len;
+    memcpy(saved, call_error_message, saved_len + 1u);
+    glint_call_view call;
+    dispatch(&call);
+    memcpy(call_error_message, saved, saved_len + 1u);
+    call_error_message_len = saved_len;
+    call_error_message_set = true;
+}
+
+void glint_rt_dispatch_nested(void) {
+    if (call_error_message_set) {
+        dispatch_nested_keeping_message();
+        return;
+    }
+    glint_call_view call;
+    dispatch(&call);
+    call_error_message_set = false;
+    call_error_message_len = 0;
+    call_error_message[0] = '\0';
 }

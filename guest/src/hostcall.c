@@ -5,6 +5,11 @@
  * GLINT_PORT_HOST_CALL.  The host pops it, runs the function during that
  * exit, pushes RESULT or ERROR on the input buffer and resumes the guest,
  * which pops the reply.
+ *
+ * The host function may call guest functions of this sandbox (nested
+ * calls): for each, the host pushes a CALL on the input buffer and resumes
+ * the guest instead of replying.  The guest runs it (dispatch.c), reports
+ * DONE, and waits again; the reply comes when the host function returns.
  */
 #include "runtime.h"
 
@@ -44,6 +49,18 @@ static glint_status check_arguments(const char *name, const glint_value *args, u
                         i + 1u);
     }
     return GLINT_OK;
+}
+
+/* True when the top of the input stack is a CALL: the host calls back into
+ * the guest before replying. */
+static bool nested_call_pending(void) {
+    const uint8_t *msg;
+    uint64_t msg_len;
+    glint_msg_kind kind;
+    glint_reader body;
+    return glint_stack_peek(glint_rt_layout.input, glint_rt_layout.input_size, &msg, &msg_len) ==
+               0 &&
+           glint_msg_open(msg, msg_len, &kind, &body) && kind == GLINT_MSG_CALL;
 }
 
 /* Reads the host's reply from the top of the input stack. */
@@ -120,6 +137,11 @@ glint_status glint_call_host_v(const char *name, glint_type ret, const glint_val
      * (with the current guest call's CALL message, see dispatch.c). */
     const uint64_t input_top = glint_rt_input_top();
     glint_rt_out(GLINT_PORT_HOST_CALL);
+    while (nested_call_pending()) {
+        glint_rt_dispatch_nested();
+        glint_rt_out(GLINT_PORT_DONE);
+    }
+    glint_rt_host_error_reset(); /* whatever the nested calls left */
     const glint_status status = read_reply(name, ret, result);
     glint_rt_input_set_top(input_top);
     return status;

@@ -76,6 +76,8 @@ void glint_rt_init(const glint_peb *peb, uint64_t abi_version) {
     }
 
     glint_rt_heap_init(glint_rt_layout.heap_start, glint_rt_layout.heap_size);
+    /* Seeded before any constructor could want a random number. */
+    glint_rt_world_init(peb);
 
     run_constructors(__preinit_array_start, __preinit_array_end);
     run_constructors(__init_array_start, __init_array_end);

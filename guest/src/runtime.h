@@ -95,6 +95,22 @@ void glint_rt_publish_functions(void) GLINT_RT_INTERNAL;
 /* Clears the message of the last failed host call. */
 void glint_rt_host_error_reset(void) GLINT_RT_INTERNAL;
 
+/* ---- The world page (world.c) ------------------------------------------ */
+
+/* Finds the world page and seeds the generator (initialisation). */
+void glint_rt_world_init(const glint_peb *peb) GLINT_RT_INTERNAL;
+/* Reseeds the generator if the host started a new entropy generation
+ * (create, clone, restore).  Called on every entry from the host, before
+ * guest code runs, and before every draw. */
+void glint_rt_world_enter(void) GLINT_RT_INTERNAL;
+
+/* ---- Nested calls (dispatch.c) ----------------------------------------- */
+
+/* Runs a CALL the host pushed on the input buffer in reply to a host call
+ * (a host function calling back into this guest), pushes its RESULT or
+ * ERROR on the output buffer and returns; the caller reports DONE. */
+void glint_rt_dispatch_nested(void) GLINT_RT_INTERNAL;
+
 /* Called from entry.asm. */
 void glint_rt_init(const glint_peb *peb, uint64_t abi_version) GLINT_RT_INTERNAL;
 void glint_rt_dispatch(void) GLINT_RT_INTERNAL;

@@ -1,7 +1,8 @@
 /*
  * sys.c - the system calls newlib expects, implemented for a sandbox that has
  * a fixed heap, a console (stdout/stderr go to the host as PRINT messages)
- * and nothing else: no files, no processes, no clock.
+ * and nothing else: no files, no processes.  (Time and entropy, which the
+ * host provides through the world page, are world.c's.)
  *
  * This newlib is configured without "supplied syscalls" and with
  * MISSING_SYSCALL_NAMES, so it calls these plain POSIX names.
@@ -154,7 +155,7 @@ void _exit(int status) { glint_abort(status, "guest exited with code %d", status
 
 /* ---- Not available in a sandbox ------------------------------------------------------- *
  * Not required by the C library's core, but referenced by parts of it (fopen,
- * time, clock, remove, system, ...).  Defining them lets such code link; at
+ * clock, remove, system, ...).  Defining them lets such code link; at
  * run time they fail with ENOSYS. */
 
 int open(const char *path, int flags, ...) {
@@ -197,13 +198,6 @@ int unlink(const char *path) {
     return -1;
 }
 
-int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
-    (void)tv;
-    (void)tz;
-    errno = ENOSYS;
-    return -1;
-}
-
 clock_t times(struct tms *buf) {
     (void)buf;
     errno = ENOSYS;
@@ -225,13 +219,6 @@ int execve(const char *path, char *const argv[], char *const envp[]) {
 
 pid_t wait(int *status) {
     (void)status;
-    errno = ENOSYS;
-    return -1;
-}
-
-int getentropy(void *buf, size_t len) {
-    (void)buf;
-    (void)len;
     errno = ENOSYS;
     return -1;
 }

@@ -709,9 +709,11 @@ static void test_bad_note(void **state) {
     /* The note in a PT_LOAD only does not count. */
     REJECT(GLINT_E_ELF, "missing Glint ABI note", PH(b, PH_NOTE)->p_type = PT_GNU_STACK);
     /* Wrong ABI version. */
-    REJECT(GLINT_E_ABI_MISMATCH, "ABI version 3", NDESC(b)->abi_version = GLINT_ABI_VERSION + 1);
-    /* ABI 1 guests ran at CPL 0 and installed their own tables: refused. */
+    REJECT(GLINT_E_ABI_MISMATCH, "ABI version 4", NDESC(b)->abi_version = GLINT_ABI_VERSION + 1);
+    /* ABI 1 guests ran at CPL 0 and installed their own tables: refused;
+     * ABI 2 guests have no world page (no clock, no entropy): refused. */
     REJECT(GLINT_E_ABI_MISMATCH, "ABI version 1", NDESC(b)->abi_version = 1);
+    REJECT(GLINT_E_ABI_MISMATCH, "ABI version 2", NDESC(b)->abi_version = 2);
     REJECT(GLINT_E_ABI_MISMATCH, "ABI version 0", NDESC(b)->abi_version = 0);
     REJECT(GLINT_E_ABI_MISMATCH, "ABI version 4294967295", NDESC(b)->abi_version = UINT32_MAX);
     REJECT(GLINT_E_ELF, "reserved field", NDESC(b)->reserved = 1);

@@ -18,7 +18,7 @@
 
 #include "glint/types.h"
 
-#define GLINT_ABI_VERSION 2u
+#define GLINT_ABI_VERSION 3u
 
 /* ---- ELF note identifying a Glint guest and its ABI version ------------ */
 #define GLINT_NOTE_NAME "Glint" /* n_namesz = 6 (with NUL) */
@@ -111,11 +111,58 @@ typedef struct glint_peb {
     uint32_t log_level;           /* records below this are not sent */
     uint32_t flags;               /* GLINT_PEB_FLAG_* */
     uint64_t mappings_generation; /* bumped on every map/unmap */
-    uint64_t reserved[15];
+    uint64_t world;               /* guest address of the world page (glint_world), ABI 3 */
+    uint64_t reserved[14];
 } glint_peb;
 
 #define GLINT_PEB_SIZE 256u
 #define GLINT_FILE_MAPPINGS_OFFSET GLINT_PEB_SIZE /* from the PEB start */
+
+/* ---- The world page (ABI 3): time and entropy ----------------------------
+ * One page the host owns and keeps current, mapped read-only (user, NX) at
+ * peb->world, which is GLINT_WORLD_GPA(scratch base): the page right below
+ * the scratch region.  It is not guest memory proper: each sandbox has its
+ * own host page in its own memory slot, outside snapshots, so restore and
+ * clone never copy or reset it; the host rewrites it on create, clone,
+ * restore and at the start of every call, while the vCPU is stopped.
+ *
+ * Time, read without a VM exit (docs/guest-guide.md, "Time"):
+ *   GLINT_WORLD_CLOCK_TSC set: with tsc = RDTSC (the vCPU's TSC, readable at
+ *     CPL 3: CR4.TSD is clear) and delta = tsc - tsc_base (0 if negative),
+ *       ns = (delta * tsc_mult) >> GLINT_WORLD_TSC_SHIFT   (128-bit product)
+ *       CLOCK_MONOTONIC = mono_base_ns + ns, CLOCK_REALTIME = wall_base_ns + ns
+ *   GLINT_WORLD_CLOCK_PINNED set (the host pinned time for replay), or
+ *   neither set (no usable TSC: a coarse clock): the bases themselves.
+ * The host keeps CLOCK_MONOTONIC from going backwards across its refreshes,
+ * restores and clones.
+ *
+ * Entropy: `generation` takes a new value on every create, clone and restore
+ * (unless the host made entropy deterministic, then it stays the same), and
+ * `seed` holds 32 fresh bytes from the host's CSPRNG for it.  The runtime
+ * compares generation with the one it last seeded from at every entry from
+ * the host (initialisation and each dispatched call) and reseeds its CSPRNG
+ * before any guest code runs. */
+#define GLINT_WORLD_SIZE GLINT_PAGE_SIZE
+#define GLINT_WORLD_GPA(scratch_gpa) ((uint64_t)(scratch_gpa) - GLINT_WORLD_SIZE)
+#define GLINT_WORLD_SEED_SIZE 32u
+#define GLINT_WORLD_TSC_SHIFT 32u
+
+#define GLINT_WORLD_CLOCK_TSC 0x1u     /* extrapolate the bases with RDTSC */
+#define GLINT_WORLD_CLOCK_PINNED 0x2u  /* time is pinned to the bases (deterministic) */
+#define GLINT_WORLD_ENTROPY_FIXED 0x4u /* the seed is the host's fixed one (deterministic) */
+
+typedef struct glint_world {
+    uint64_t generation;                  /* entropy generation; reseed when it changes */
+    uint8_t seed[GLINT_WORLD_SEED_SIZE];  /* seed of this generation */
+    uint32_t flags;                       /* GLINT_WORLD_* */
+    uint32_t reserved0;
+    uint64_t tsc_base;     /* guest TSC at which the bases hold */
+    uint64_t tsc_mult;     /* ns per TSC tick << GLINT_WORLD_TSC_SHIFT */
+    uint64_t mono_base_ns; /* CLOCK_MONOTONIC at tsc_base */
+    uint64_t wall_base_ns; /* CLOCK_REALTIME at tsc_base, ns since 1970-01-01 UTC */
+    uint64_t refreshes;    /* count of host refreshes (informational) */
+    uint64_t reserved[5];
+} glint_world;
 
 /* ---- Ports: every guest->host exit is an 8-bit OUT to one of these ------ */
 enum glint_port {
@@ -194,6 +241,14 @@ _Static_assert(offsetof(glint_peb, init_data) == 32, "PEB init_data offset");
 _Static_assert(offsetof(glint_peb, heap) == 48, "PEB heap offset");
 _Static_assert(offsetof(glint_peb, file_mappings) == 64, "PEB file_mappings offset");
 _Static_assert(sizeof(glint_peb) == GLINT_PEB_SIZE, "PEB size");
+_Static_assert(offsetof(glint_peb, mappings_generation) == 128, "PEB mappings_generation offset");
+_Static_assert(offsetof(glint_peb, world) == 136, "PEB world offset");
+_Static_assert(sizeof(glint_world) == 128, "world page layout");
+_Static_assert(offsetof(glint_world, seed) == 8, "world: seed offset");
+_Static_assert(offsetof(glint_world, flags) == 40, "world: flags offset");
+_Static_assert(offsetof(glint_world, tsc_base) == 48, "world: clock offsets");
+_Static_assert(offsetof(glint_world, wall_base_ns) == 72, "world: clock offsets");
+_Static_assert(sizeof(glint_world) <= GLINT_WORLD_SIZE, "world fits its page");
 _Static_assert(sizeof(glint_file_mapping_info) == 80, "FileMappingInfo size");
 _Static_assert(GLINT_PEB_SIZE + GLINT_MAX_FILE_MAPPINGS * sizeof(glint_file_mapping_info) <=
                    GLINT_PAGE_SIZE,
