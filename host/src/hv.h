@@ -104,6 +104,12 @@ typedef struct glint_hv_ops {
      * with the classic dirty log, one ioctl per slot (bitmaps overwritten). */
     glint_status (*collect_dirty)(glint_hv *hv, uint64_t *const *bitmaps,
                                   const uint64_t *slot_pages, uint32_t nslots, glint_error *err);
+    /* The vCPU's time-stamp counter, for the guest's clock (world.h): guest
+     * TSC = host TSC + *offset, ticking at *khz.  Read once per vCPU (the
+     * offset does not change while it lives, unless the host suspends).
+     * GLINT_E_HYPERVISOR when the backend cannot tell; the guest then gets
+     * a coarse clock. */
+    glint_status (*tsc_info)(glint_hv *hv, int64_t *offset, uint32_t *khz, glint_error *err);
 } glint_hv_ops;
 
 extern const glint_hv_ops glint_hv_kvm_ops;
