@@ -287,9 +287,6 @@ static void run_call(const glint_call_view *call) {
 }
 
 static void dispatch(glint_call_view *call) {
-    /* A new entropy generation (restore, clone) is taken up before any of
-     * the guest's code runs. */
-    glint_rt_world_enter();
     call_error_message_set = false;
     call_error_message_len = 0;
     call_error_message[0] = '\0';

@@ -100,8 +100,8 @@ void glint_rt_host_error_reset(void) GLINT_RT_INTERNAL;
 /* Finds the world page and seeds the generator (initialisation). */
 void glint_rt_world_init(const glint_peb *peb) GLINT_RT_INTERNAL;
 /* Reseeds the generator if the host started a new entropy generation
- * (create, clone, restore).  Called on every entry from the host, before
- * guest code runs, and before every draw. */
+ * (create, clone, restore).  Called at initialisation and before every
+ * draw, so no draw ever comes from a state the snapshot held. */
 void glint_rt_world_enter(void) GLINT_RT_INTERNAL;
 
 /* ---- Nested calls (dispatch.c) ----------------------------------------- */

@@ -9,9 +9,11 @@
  * (common/src/csprng.c) seeded from the page's seed, and reseeded whenever
  * the page's generation differs from the one it was seeded from: the host
  * changes it on every create, clone and restore, and the runtime checks it
- * at initialisation, at every dispatched call and before every draw.  So two
- * clones of one snapshot, or one sandbox before and after a restore, never
- * continue the same random sequence.
+ * at initialisation and before every draw (a read of the world page).  So
+ * two clones of one snapshot, or one sandbox before and after a restore,
+ * never continue the same random sequence.  The check is at the draw, not
+ * at every call: a call that draws nothing then writes nothing, and restore
+ * keeps resetting only the pages the guest's own work dirtied.
  */
 #define _GNU_SOURCE 1 /* every CLOCK_* name and struct timezone under -std=c11 */
 

@@ -152,6 +152,9 @@ static glint_status build_page_tables(glint_counters *c, uint8_t *mem, const gli
         uint32_t perms;
     } regions[] = {
         {l->peb_gpa, GLINT_PAGE, GLINT_PERM_READ},
+        /* The world page: not in this memory (its own slot), but in the
+         * guest's tables like any other page it may read. */
+        {GLINT_WORLD_GPA(l->scratch_gpa), GLINT_WORLD_SIZE, GLINT_PERM_READ},
         {l->heap_gpa, l->heap_size, GLINT_PERM_READ | GLINT_PERM_WRITE},
         {l->init_data_gpa, l->init_data_size, init_perms | GLINT_PERM_READ},
         {l->input_gpa, l->input_size + l->output_size, GLINT_PERM_READ | GLINT_PERM_WRITE},
@@ -185,6 +188,7 @@ static void write_peb(uint8_t *mem, const glint_layout_info *l, const glint_conf
     peb.exception_stack_top = l->exception_stack_gpa + l->exception_stack_size;
     peb.metadata = l->metadata_gpa;
     peb.log_level = (uint32_t)cfg->log_level;
+    peb.world = GLINT_WORLD_GPA(l->scratch_gpa);
     memcpy(mem + (l->peb_gpa - l->snapshot_gpa), &peb, sizeof peb);
 }
 

@@ -107,10 +107,11 @@ glint_status glint_layout_compute(const glint_layout_params *p, glint_layout_inf
                           "image + heap_size + init_data_size exceed the %llu byte limit",
                           (unsigned long long)max);
 
-    /* The page tables map everything but themselves and the guard pages. */
+    /* The page tables map everything but themselves and the guard pages,
+     * and the world page right below the scratch region. */
     const uint64_t ranges[][2] = {
         {GLINT_BASE_ADDRESS, out->page_tables_gpa - GLINT_BASE_ADDRESS},
-        {out->scratch_gpa, out->scratch_size},
+        {GLINT_WORLD_GPA(out->scratch_gpa), out->scratch_size + GLINT_WORLD_SIZE},
     };
     out->page_tables_size =
         (glint_page_table_pages(ranges, 2) + GLINT_MAPPING_PT_POOL_PAGES) * GLINT_PAGE;

@@ -38,6 +38,7 @@ void glint_config_init(glint_config *cfg) {
     cfg->init_data_perms = GLINT_PERM_READ;
     cfg->log_level = GLINT_LOG_INFO;
     cfg->memory_cap = 16ull << 30;
+    cfg->max_call_depth = GLINT_DEFAULT_MAX_CALL_DEPTH;
 }
 
 /* ---- Errors ----------------------------------------------------------- */
@@ -87,6 +88,12 @@ glint_status glint_config_validate(const glint_config *c, glint_error *err) {
     if (c->memory_cap > 2 * GLINT_MAX_MEMORY_SIZE)
         return glint_fail(err, GLINT_E_TOO_BIG, "memory_cap %" PRIu64 " exceeds %llu",
                           c->memory_cap, (unsigned long long)(2 * GLINT_MAX_MEMORY_SIZE));
+    if ((c->init_data_perms & GLINT_PERM_WRITE) && (c->init_data_perms & GLINT_PERM_EXEC))
+        return glint_fail(err, GLINT_E_INVALID_ARGUMENT,
+                          "init_data_perms: init data cannot be writable and executable (W^X)");
+    if (c->max_call_depth > GLINT_MAX_CALL_DEPTH_LIMIT)
+        return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "max_call_depth %u exceeds %u",
+                          c->max_call_depth, GLINT_MAX_CALL_DEPTH_LIMIT);
     if (c->cancel_signal != 0 && (c->cancel_signal < SIGRTMIN || c->cancel_signal > SIGRTMAX))
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT,
                           "cancel_signal %d is not a real-time signal (%d..%d)", c->cancel_signal,
@@ -104,7 +111,6 @@ glint_sandbox *glint_sb_alloc(const glint_config *cfg) {
     sb->cfg = *cfg;
     sb->cfg.init_data = NULL; /* copied into the image; never kept */
     sb->hv_ops = &glint_hv_kvm_ops;
-    sb->host_call.sandbox = sb;
     int sig = cfg->cancel_signal != 0 ? cfg->cancel_signal : glint_default_cancel_signal();
     sb->cancel = glint_kill_handle_new(&sb->counters, sig);
     if (sb->cancel == NULL) {
@@ -239,6 +245,7 @@ glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const voi
                           sb->layout.entry_gpa, sb->layout.stack_gpa + sb->layout.stack_size,
                           sb->layout.peb_gpa, GLINT_ABI_VERSION);
     if ((st = sb->hv_ops->set_entry(sb->hv, &entry, err)) != GLINT_OK) goto fail;
+    if ((st = glint_sb_world_attach(sb, 0, 0, err)) != GLINT_OK) goto fail;
     sb->state = GLINT_STATE_CREATED;
     *out = sb;
     return GLINT_OK;
@@ -292,6 +299,7 @@ void glint_sandbox_destroy(glint_sandbox *sb) {
     if (sb == NULL) return;
     glint_sb_cancel_teardown(sb);
     if (sb->hv != NULL) sb->hv_ops->destroy(sb->hv);
+    glint_sb_world_release(sb);
     glint_filemap_release_all(sb);
     if (sb->mem != NULL) munmap(sb->mem, sb->mem_size);
     glint_image_release(sb->image);
@@ -318,6 +326,7 @@ glint_status glint_sandbox_initialize(glint_sandbox *sb) {
     glint_stack_init(sb->output, sb->layout.output_size);
     glint_gmem_mark_written(&sb->gmem, sb->layout.input_gpa, GLINT_STACK_EMPTY);
     glint_gmem_mark_written(&sb->gmem, sb->layout.output_gpa, GLINT_STACK_EMPTY);
+    glint_sb_world_refresh(sb);
     glint_status st = glint_sb_begin_run(sb);
     if (st == GLINT_OK) st = glint_sb_run_until_done(sb);
     glint_sb_end_run(sb);

@@ -13,6 +13,8 @@
  *   filemap.c         file and host-memory mappings
  *   snapshot.c        snapshots, restore, clones
  *   snapshot_file.c   snapshot files
+ *   sandbox_world.c   the world page: a sandbox's clock and entropy (the
+ *                     arithmetic is world.c's)
  */
 #ifndef GLINT_SANDBOX_INTERNAL_H
 #define GLINT_SANDBOX_INTERNAL_H
@@ -35,11 +37,13 @@
 #include "layout.h"
 #include "paging.h"
 #include "trace.h"
+#include "world.h"
 
 /* Memory slots. */
 #define GLINT_SLOT_SNAPSHOT 0u
 #define GLINT_SLOT_SCRATCH 1u
-#define GLINT_SLOT_FIRST_MAPPING 2u
+#define GLINT_SLOT_WORLD 2u /* the world page: host memory, read-only to the guest */
+#define GLINT_SLOT_FIRST_MAPPING 3u
 
 /* run_state bits; the rest is a call generation counter. */
 #define GLINT_RUN_RUNNING 0x1ull
@@ -93,6 +97,11 @@ struct glint_snapshot {
     glint_vcpu_state vcpu;
     glint_host_function_table host_functions;
     glint_mapping_table mappings; /* fds owned (dups), views not mapped */
+    /* The guest's CLOCK_MONOTONIC when the snapshot was taken and the
+     * sandbox's offset to the host's clock (world.h): sandboxes restored to
+     * it or cloned from it never read an earlier time. */
+    uint64_t world_mono_floor_ns;
+    int64_t world_mono_offset;
 };
 
 struct glint_sandbox {
@@ -128,7 +137,17 @@ struct glint_sandbox {
 
     glint_error last_error;
     glint_counters counters;
-    struct glint_host_call host_call;
+
+    /* The world page (sandbox_world.c): its state and the host page the
+     * guest sees read-only at GLINT_WORLD_GPA(scratch). */
+    glint_world_state world;
+    glint_world *world_page;
+
+    /* Nested calls: guest calls in progress below the outermost one (0:
+     * none), and host functions in progress (a nested call is allowed only
+     * from one of them). */
+    uint32_t call_depth;
+    uint32_t host_call_depth;
 
     /* Cancellation: see docs/cancellation.md and sandbox_cancel.c. */
     glint_kill_handle *cancel; /* owned reference; kill handles share it */
@@ -200,6 +219,22 @@ void glint_host_function_table_free(glint_host_function_table *t);
 /* ---- filemap.c ---- */
 /* Unmaps every mapping (slots stay to the VM being destroyed). */
 void glint_filemap_release_all(glint_sandbox *sb);
+
+/* ---- sandbox_world.c ---- */
+/* Gives a new sandbox (create, clone) its world page: state from cfg, a
+ * host page mapped read-only at GLINT_WORLD_GPA, the vCPU's TSC, a first
+ * entropy generation and clock parameters.  mono_offset/floor: see
+ * glint_world_set_monotonic (0, 0 for a fresh sandbox). */
+glint_status glint_sb_world_attach(glint_sandbox *sb, int64_t mono_offset, uint64_t mono_floor_ns,
+                                   glint_error *err);
+/* Fresh clock parameters (start of every call): no system call. */
+void glint_sb_world_refresh(glint_sandbox *sb);
+/* After a restore: a new entropy generation, and the clock not earlier than
+ * the snapshot's floor. */
+void glint_sb_world_restored(glint_sandbox *sb, const glint_snapshot *snap);
+/* What a snapshot records: the guest's monotonic clock now, the offset. */
+void glint_sb_world_snapshot(glint_sandbox *sb, glint_snapshot *snap);
+void glint_sb_world_release(glint_sandbox *sb);
 
 /* ---- snapshot.c ---- */
 /* An empty snapshot (refs 1), counted in c; NULL when out of memory. */

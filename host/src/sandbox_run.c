@@ -9,6 +9,16 @@
  * KVM_RUN unless a deadline is configured (two timer syscalls).  Everything
  * read from the buffers was written by the guest: the wire decoder checks
  * every length and offset (common/src/wire.c).
+ *
+ * Nested calls: a host function may call guest functions of its own
+ * sandbox.  The guest is then stopped in the OUT of its host call; the
+ * nested CALL is pushed on the input stack above what is there (the waiting
+ * call's CALL) and the vCPU resumed: the guest runtime runs it, pushes its
+ * RESULT and OUTs DONE, which ends the nested run loop.  When the host
+ * function returns, its reply goes on the input stack as usual and the
+ * outer run loop resumes the guest.  If anything on the way poisoned the
+ * sandbox, the guest is not resumed at any depth: each level returns the
+ * poisoning error.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -102,15 +112,22 @@ static glint_status handle_host_call(glint_sandbox *sb, glint_reader *body) {
     glint_value ret;
     memset(&ret, 0, sizeof ret);
     ret.type = f->ret;
-    sb->host_call.has_message = false;
+    /* Per host call, not per sandbox: a nested call may run other host
+     * functions before this one sets its error message. */
+    struct glint_host_call hc = {.sandbox = sb, .has_message = false};
     GLINT_TRACE_HOST_CALL_START(sb, f->name, call.argc);
-    glint_status st = f->fn(&sb->host_call, f->user, call.args, call.argc, &ret);
+    sb->host_call_depth++;
+    glint_status st = f->fn(&hc, f->user, call.args, call.argc, &ret);
+    sb->host_call_depth--;
     GLINT_TRACE_HOST_CALL_END(sb, f->name, st);
+    /* A nested call poisoned the sandbox (abort, fault, kill, deadline):
+     * the guest is not resumed, whatever the host function returned. */
+    if (sb->poisoned) return sb->last_error.code;
     if (st != GLINT_OK) {
-        if (!sb->host_call.has_message)
-            snprintf(sb->host_call.message, sizeof sb->host_call.message,
-                     "host function '%s' failed: %s", f->name, glint_status_describe(st));
-        return push_input_error(sb, (uint32_t)st, sb->host_call.message);
+        if (!hc.has_message)
+            snprintf(hc.message, sizeof hc.message, "host function '%s' failed: %s", f->name,
+                     glint_status_describe(st));
+        return push_input_error(sb, (uint32_t)st, hc.message);
     }
     if (ret.type != f->ret) {
         snprintf(msg, sizeof msg, "host function '%s' returned %s instead of %s", f->name,
@@ -375,7 +392,6 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
 
 static glint_status check_call(glint_sandbox *sb, const char *name, glint_type ret,
                                const glint_value *args, uint32_t argc) {
-    if (glint_sb_running(sb)) return glint_sb_fail_running(sb, "glint_sandbox_call");
     if (sb->state != GLINT_STATE_READY)
         return glint_sb_fail(sb, GLINT_E_STATE, "sandbox is not initialised");
     if (sb->poisoned)
@@ -441,9 +457,55 @@ static glint_status read_call_result(glint_sandbox *sb, const char *name, glint_
                                 "unexpected message kind %d as result of '%s'", (int)kind, name);
 }
 
+/* A guest call from a host function of this sandbox, while the guest waits
+ * in that host call's OUT (see the top of this file). */
+static glint_status nested_call(glint_sandbox *sb, const char *name, glint_type ret,
+                                const glint_value *args, uint32_t argc, glint_value *result) {
+    if (sb->host_call_depth == 0 || !pthread_equal(pthread_self(), sb->cancel->vcpu_thread))
+        return glint_sb_fail_running(sb, "glint_sandbox_call");
+    if (sb->call_depth >= sb->cfg.max_call_depth)
+        return glint_sb_fail(sb, GLINT_E_STATE,
+                             "nested call of '%s' refused: %u nested call%s deep already "
+                             "(config.max_call_depth %u)",
+                             name != NULL ? name : "(null)", sb->call_depth,
+                             sb->call_depth == 1 ? "" : "s", sb->cfg.max_call_depth);
+    glint_status st = check_call(sb, name, ret, args, argc);
+    if (st != GLINT_OK) return st;
+    /* Above whatever the input stack holds: the waiting calls' CALL
+     * messages, whose arguments the guest still uses. */
+    uint8_t *slot;
+    uint64_t avail;
+    glint_writer w;
+    if (glint_stack_reserve(sb->input, sb->layout.input_size, &slot, &avail) != 0)
+        return glint_sb_fail_poison(sb, GLINT_E_PROTOCOL,
+                                    "input buffer corrupt: no room for a nested call");
+    glint_writer_init(&w, slot, avail);
+    uint64_t n = glint_encode_call(&w, name, ret, args, argc);
+    if (n == 0)
+        return glint_sb_fail(sb, GLINT_E_ARGS_TOO_BIG,
+                             "arguments of nested call '%s' do not fit the %" PRIu64
+                             " bytes left in the input buffer",
+                             name, avail);
+    if (glint_stack_commit(sb->input, sb->layout.input_size, n) != 0)
+        return glint_sb_fail_poison(sb, GLINT_E_PROTOCOL, "input buffer corrupt on commit");
+    glint_gmem_mark_written(&sb->gmem, sb->layout.input_gpa,
+                            glint_stack_used(sb->input, sb->layout.input_size) + 8u);
+    sb->counters.nested_calls++;
+    sb->call_depth++;
+    GLINT_TRACE_CALL_START(sb, name, argc);
+    st = glint_sb_run_until_done(sb);
+    GLINT_TRACE_CALL_END(sb, name, st);
+    sb->call_depth--;
+    if (st != GLINT_OK) return st;
+    st = read_call_result(sb, name, ret, result);
+    if (st == GLINT_OK) sb->counters.guest_calls++;
+    return st;
+}
+
 glint_status glint_sandbox_call(glint_sandbox *sb, const char *name, glint_type ret,
                                 const glint_value *args, uint32_t argc, glint_value *result) {
     if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
+    if (glint_sb_running(sb)) return nested_call(sb, name, ret, args, argc, result);
     glint_status st = check_call(sb, name, ret, args, argc);
     if (st != GLINT_OK) return st;
 
@@ -467,6 +529,7 @@ glint_status glint_sandbox_call(glint_sandbox *sb, const char *name, glint_type 
     sb->called = true;
     GLINT_TRACE_CALL_START(sb, name, argc);
 
+    glint_sb_world_refresh(sb);
     st = glint_sb_begin_run(sb);
     if (st == GLINT_OK) st = glint_sb_run_until_done(sb);
     glint_sb_end_run(sb);

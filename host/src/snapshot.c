@@ -153,6 +153,7 @@ glint_status glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out) {
     img->pt_pool = sb->pt_pool;
     snap->image = glint_image_retain(img);
     snap->cfg = sb->cfg;
+    glint_sb_world_snapshot(sb, snap);
     snap->cfg.log_level = (glint_log_level)sb->peb_log_level; /* what its PEB holds */
     if (glint_mapping_table_copy(&snap->mappings, &sb->mappings) != GLINT_OK) {
         st = glint_sb_fail(sb, GLINT_E_NO_MEMORY, "duplicating mapping descriptors failed");
@@ -226,6 +227,8 @@ glint_status glint_sandbox_restore(glint_sandbox *sb, glint_snapshot *snap) {
     if ((st = sb->hv_ops->restore_state(sb->hv, &snap->vcpu, &sb->last_error)) != GLINT_OK)
         return glint_sb_poison(sb);
     if ((st = adopt(sb, snap)) != GLINT_OK) return glint_sb_poison(sb);
+    /* A new entropy generation: the guest reseeds before its next call. */
+    glint_sb_world_restored(sb, snap);
     sb->state = GLINT_STATE_READY;
     sb->poisoned = false;
     glint_error_clear(&sb->last_error);
@@ -256,6 +259,12 @@ glint_status glint_sandbox_create_from_snapshot(glint_snapshot *snap, const glin
         merged.log_level = cfg->log_level;
         merged.call_deadline_ns = cfg->call_deadline_ns;
         merged.cancel_signal = cfg->cancel_signal;
+        merged.pin_time = cfg->pin_time;
+        merged.pinned_realtime_ns = cfg->pinned_realtime_ns;
+        merged.pinned_monotonic_ns = cfg->pinned_monotonic_ns;
+        merged.fixed_entropy = cfg->fixed_entropy;
+        memcpy(merged.entropy_seed, cfg->entropy_seed, sizeof merged.entropy_seed);
+        merged.max_call_depth = cfg->max_call_depth;
     }
     glint_config check = merged;
     check.init_data_size = 0; /* already in the image */
@@ -274,6 +283,10 @@ glint_status glint_sandbox_create_from_snapshot(glint_snapshot *snap, const glin
      * that adopt's writes (the log level) are in it. */
     if ((st = glint_sb_reset_dirty(sb, NULL)) != GLINT_OK) goto fail_sb;
     if ((st = adopt(sb, snap)) != GLINT_OK) goto fail_sb;
+    /* Its own world page: a new vCPU, a new entropy generation, the clock
+     * never earlier than the snapshot's. */
+    st = glint_sb_world_attach(sb, snap->world_mono_offset, snap->world_mono_floor_ns, err);
+    if (st != GLINT_OK) goto fail;
     sb->state = GLINT_STATE_READY;
     sb->cloned = true;
     *out = sb;

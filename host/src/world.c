@@ -229,22 +229,26 @@ uint64_t glint_world_guest_monotonic(const glint_world_state *w, const glint_wor
     return mono;
 }
 
+void glint_world_page_update_clock(const glint_world_state *w, glint_world *page) {
+    uint32_t flags = 0;
+    if (w->options.pin_time)
+        flags |= GLINT_WORLD_CLOCK_PINNED;
+    else if (w->tsc.usable)
+        flags |= GLINT_WORLD_CLOCK_TSC;
+    if (w->options.fixed_entropy) flags |= GLINT_WORLD_ENTROPY_FIXED;
+    page->flags = flags;
+    page->tsc_base = (flags & GLINT_WORLD_CLOCK_TSC) ? w->tsc_base : 0;
+    page->tsc_mult = (flags & GLINT_WORLD_CLOCK_TSC) ? w->mult : 0;
+    page->mono_base_ns = w->mono_base_ns;
+    page->wall_base_ns = w->wall_base_ns;
+    page->refreshes = w->refreshes;
+}
+
 void glint_world_page_fill(const glint_world_state *w, glint_world *page) {
     memset(page, 0, sizeof *page);
     page->generation = w->generation;
     memcpy(page->seed, w->seed, sizeof page->seed);
-    if (w->options.pin_time)
-        page->flags |= GLINT_WORLD_CLOCK_PINNED;
-    else if (w->tsc.usable)
-        page->flags |= GLINT_WORLD_CLOCK_TSC;
-    if (w->options.fixed_entropy) page->flags |= GLINT_WORLD_ENTROPY_FIXED;
-    if (page->flags & GLINT_WORLD_CLOCK_TSC) {
-        page->tsc_base = w->tsc_base;
-        page->tsc_mult = w->mult;
-    }
-    page->mono_base_ns = w->mono_base_ns;
-    page->wall_base_ns = w->wall_base_ns;
-    page->refreshes = w->refreshes;
+    glint_world_page_update_clock(w, page);
 }
 
 void glint_world_page_read(const glint_world *page, uint64_t tsc, uint64_t *mono_ns,

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "csprng.h"
+#include "../../common/src/csprng.h"
 #include "error.h"
 #include "glint/abi.h"
 
@@ -115,8 +115,10 @@ void glint_world_pin(glint_world_state *w, uint64_t wall_ns, uint64_t mono_ns);
  * snapshot records as its floor). */
 uint64_t glint_world_guest_monotonic(const glint_world_state *w, const glint_world_sample *now);
 
-/* What the guest sees, for the world page. */
+/* What the guest sees, for the world page: everything (fill), or only the
+ * clock parameters (update_clock: a refresh between generations). */
 void glint_world_page_fill(const glint_world_state *w, glint_world *page);
+void glint_world_page_update_clock(const glint_world_state *w, glint_world *page);
 
 /* The guest-side formula (the runtime's, repeated for the tests): the
  * clocks a page gives at guest TSC `tsc`. */

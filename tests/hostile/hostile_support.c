@@ -21,7 +21,8 @@ static glint_status h_i32(glint_host_call *call, void *user, const glint_value *
     return GLINT_OK;
 }
 
-/* Tries to re-enter its own sandbox: every such API call must be refused. */
+/* Re-enters its own sandbox: a call is a nested call (allowed); restore
+ * must be refused. */
 static glint_status h_reenter(glint_host_call *call, void *user, const glint_value *args,
                               uint32_t argc, glint_value *ret) {
     (void)user, (void)args, (void)argc, (void)ret;

@@ -90,11 +90,12 @@ static void check_invariants(const glint_layout_params *p, const glint_layout_in
     assert_int_equal(l->metadata_gpa, TOP - PAGE);
     assert_int_equal(l->total_size, l->snapshot_size + l->scratch_size);
     assert_true(l->total_size <= p->memory_cap);
-    /* The two regions do not overlap. */
-    assert_true(l->snapshot_gpa + l->snapshot_size <= l->scratch_gpa);
-    /* Page tables are sized for what gets mapped. */
+    /* The two regions do not overlap, nor the world page right below
+     * scratch (not guest memory: its own slot). */
+    assert_true(l->snapshot_gpa + l->snapshot_size <= GLINT_WORLD_GPA(l->scratch_gpa));
+    /* Page tables are sized for what gets mapped: the world page too. */
     const uint64_t ranges[][2] = {{0x1000, l->page_tables_gpa - 0x1000},
-                                  {l->scratch_gpa, l->scratch_size}};
+                                  {l->scratch_gpa - PAGE, l->scratch_size + PAGE}};
     assert_int_equal(l->page_tables_size, (glint_page_table_pages(ranges, 2) + POOL) * PAGE);
 }
 

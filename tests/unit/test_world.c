@@ -19,7 +19,6 @@
 
 #include <string.h>
 
-#include "csprng.h"
 #include "world.h"
 
 #define NS 1000000000ull

@@ -139,9 +139,11 @@ typedef struct glint_peb {
  * Entropy: `generation` takes a new value on every create, clone and restore
  * (unless the host made entropy deterministic, then it stays the same), and
  * `seed` holds 32 fresh bytes from the host's CSPRNG for it.  The runtime
- * compares generation with the one it last seeded from at every entry from
- * the host (initialisation and each dispatched call) and reseeds its CSPRNG
- * before any guest code runs. */
+ * seeds its CSPRNG at initialisation and compares generation with the one
+ * it last seeded from before every draw: the first draw of a new generation
+ * comes from the new seed, whatever state the snapshot held.  (Checking at
+ * the draw rather than at every call keeps calls that draw nothing from
+ * writing the generator's page after each restore.) */
 #define GLINT_WORLD_SIZE GLINT_PAGE_SIZE
 #define GLINT_WORLD_GPA(scratch_gpa) ((uint64_t)(scratch_gpa) - GLINT_WORLD_SIZE)
 #define GLINT_WORLD_SEED_SIZE 32u

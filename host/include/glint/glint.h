@@ -6,10 +6,11 @@
  * Threading: a sandbox is used by one thread at a time (any thread; it may
  * move between threads between calls).  glint_sandbox_kill() and the kill
  * handle functions are the only ones that may be called concurrently, from
- * any thread.  A host
- * function may use other sandboxes, but not re-enter its own: call,
- * initialize, snapshot, restore and set_call_deadline return GLINT_E_STATE
- * there, and destroying it from there is undefined.  Different
+ * any thread.  A host function may use other sandboxes, and may call guest
+ * functions of its own (nested calls, up to config.max_call_depth deep; see
+ * glint_sandbox_call), but nothing else of its own: initialize, snapshot,
+ * restore, map/unmap and set_call_deadline return GLINT_E_STATE there, and
+ * destroying it from there is undefined.  Different
  * sandboxes are fully independent: the library keeps no process-global
  * mutable state, except that it installs one no-op handler for the cancel
  * signal (config.cancel_signal, default SIGRTMIN+3) the first time a sandbox
@@ -85,7 +86,23 @@ typedef struct glint_config {
     glint_log_fn log_fn;       /* NULL: records dropped */
     glint_print_fn print_fn;   /* NULL: output dropped */
     void *callback_user;       /* passed to log_fn and print_fn */
+    /* The guest's world (docs/guest-guide.md, "Time and randomness").  By
+     * default the guest reads the host's clocks (CLOCK_REALTIME and
+     * CLOCK_MONOTONIC, without a VM exit) and gets fresh entropy on every
+     * create, clone and restore.  For deterministic replay: */
+    bool pin_time;                /* the guest's clocks read exactly these two */
+    uint64_t pinned_realtime_ns;  /* ns since the epoch (glint_sandbox_pin_time changes them) */
+    uint64_t pinned_monotonic_ns;
+    bool fixed_entropy;           /* every entropy generation is seeded from entropy_seed */
+    uint8_t entropy_seed[GLINT_WORLD_SEED_SIZE];
+    /* Guest functions a host function may call in its own sandbox, nested:
+     * guest -> host -> guest ... at most this many guest calls deep below the
+     * outermost one.  Default 8; 0 refuses nested calls. */
+    uint32_t max_call_depth;
 } glint_config;
+
+#define GLINT_DEFAULT_MAX_CALL_DEPTH 8u
+#define GLINT_MAX_CALL_DEPTH_LIMIT 64u /* max_call_depth above this is refused */
 
 /* Fills cfg with the defaults. */
 void glint_config_init(glint_config *cfg);
@@ -125,7 +142,18 @@ glint_status glint_sandbox_initialize(glint_sandbox *sb);
  * `ret` its declared return type; both are checked before the VM is entered.
  * *result receives the value; STRING/BYTES results point into the sandbox's
  * output buffer and stay valid until the next call, restore or destroy.
- * result may be NULL for VOID. */
+ * result may be NULL for VOID.
+ *
+ * Nested calls (docs/host-api.md, "Nested calls"): a host function of sb may
+ * call guest functions of sb while the guest waits for it; the nested call
+ * runs on the guest's current stack, its arguments above the waiting call's
+ * on the input buffer.  At most config.max_call_depth deep (GLINT_E_STATE
+ * beyond, and when max_call_depth is 0).  A nested call that fails without
+ * poisoning (a guest error) returns its error to the host function only.
+ * One that poisons the sandbox (abort, fault, kill, deadline) returns its
+ * error, and every enclosing call, at every depth, then fails with that same
+ * error as soon as its host function returns: the guest is never resumed.
+ * Kill and the deadline apply to the outermost call, nested calls included. */
 glint_status glint_sandbox_call(glint_sandbox *sb, const char *name, glint_type ret,
                                 const glint_value *args, uint32_t argc, glint_value *result);
 
@@ -160,6 +188,12 @@ void glint_kill_handle_release(glint_kill_handle *handle);
  * returns GLINT_E_DEADLINE and poisons the sandbox.  GLINT_E_STATE from a
  * host function of this sandbox (while a call runs). */
 glint_status glint_sandbox_set_call_deadline(glint_sandbox *sb, uint64_t deadline_ns);
+
+/* Pins the guest's clocks to these values for the following calls (replay:
+ * the host decides what time the guest sees).  Only for a sandbox created
+ * with config.pin_time (GLINT_E_STATE otherwise, and from its own host
+ * functions). */
+glint_status glint_sandbox_pin_time(glint_sandbox *sb, uint64_t realtime_ns, uint64_t monotonic_ns);
 
 /* Details of the last failure on this sandbox (never NULL). */
 const glint_error *glint_sandbox_last_error(const glint_sandbox *sb);
@@ -214,6 +248,7 @@ typedef struct glint_counters {
     uint64_t last_restore_pages_reset;
     uint64_t last_restore_bytes_copied;
     uint64_t last_restore_syscalls;
+    uint64_t nested_calls; /* guest calls made by host functions of this sandbox */
 } glint_counters;
 void glint_sandbox_counters(const glint_sandbox *sb, glint_counters *out);
 
@@ -226,9 +261,14 @@ void glint_sandbox_counters(const glint_sandbox *sb, glint_counters *out);
 #define GLINT_MAP_READ_ONLY 0x1u     /* guest writes fault; file or memory */
 #define GLINT_MAP_COPY_ON_WRITE 0x2u /* files: guest writes land in private pages */
 #define GLINT_MAP_READ_WRITE 0x3u    /* host memory only: guest writes reach it */
+/* Or'ed into a file mapping's mode: the guest may execute it.  Executable
+ * mappings are never writable by the guest (W^X): with READ_ONLY or
+ * COPY_ON_WRITE alike the guest can read and execute it, and a write faults
+ * (GLINT_E_GUEST_FAULT).  Not for host memory (GLINT_E_MAPPING). */
+#define GLINT_MAP_EXEC 0x4u
 
 typedef struct glint_mapping_options {
-    uint32_t mode;     /* GLINT_MAP_*; 0 means GLINT_MAP_READ_ONLY */
+    uint32_t mode;     /* GLINT_MAP_* (| GLINT_MAP_EXEC); 0 means GLINT_MAP_READ_ONLY */
     const char *label; /* NULL: the file's name (files) or "memory" */
     size_t label_len;  /* 0: strlen(label); at most 63, no NUL inside */
 } glint_mapping_options;
