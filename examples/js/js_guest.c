@@ -36,6 +36,11 @@
  *                                       glint type names, e.g. "i32(i32,i32)";
  *                                       values are converted and checked.
  *   A failing host call throws an Error naming the function and the status.
+ *   Date.now(), new Date()              the host's clock (CLOCK_REALTIME through
+ *                                       gettimeofday, no VM exit).
+ *   Math.random()                       the runtime's ChaCha20 generator: a
+ *                                       new sequence after every restore and
+ *                                       in every clone.
  *
  * Strings leave the guest as UTF-8: Duktape keeps non-BMP characters as
  * CESU-8 surrogate pairs internally, which are recombined here (a lone
@@ -406,9 +411,34 @@ static void fatal_handler(void *udata, const char *msg) {
     glint_abort(JS_FATAL_ABORT_CODE, "duktape fatal error: %s", msg != NULL ? msg : "(no message)");
 }
 
+/* Math.random from the runtime's generator (ChaCha20, seeded by the host and
+ * reseeded on every create, clone and restore: glint_guest.h), not from
+ * Duktape's own xoroshiro128+, whose state would be part of the snapshot:
+ * every restore and every clone of the engine would then repeat one
+ * sequence.  53 random bits, uniform in [0, 1). */
+static duk_ret_t js_math_random(duk_context *c) {
+    duk_push_number(c, glint_random_double());
+    return 1;
+}
+
+static void replace_math_random(duk_context *c) {
+    duk_get_prop_string(c, -1, "Math");
+    duk_push_string(c, "random");
+    duk_push_c_function(c, js_math_random, 0);
+    duk_push_string(c, "name");
+    duk_push_string(c, "random");
+    duk_def_prop(c, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE);
+    /* Like the built-in: writable, configurable, not enumerable. */
+    duk_def_prop(c, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_SET_CONFIGURABLE |
+                     DUK_DEFPROP_CLEAR_ENUMERABLE);
+    duk_pop(c);
+}
+
 static duk_ret_t setup_globals(duk_context *c, void *udata) {
     (void)udata;
     duk_push_global_object(c);
+    replace_math_random(c);
 
     duk_push_object(c); /* host */
     duk_put_function_list(c, -1, host_functions);

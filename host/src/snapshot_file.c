@@ -1,6 +1,6 @@
 /*
  * snapshot_file.c - saving snapshots to files and loading them in another
- * process.  Format 3 (little-endian, see docs/snapshots.md):
+ * process.  Format 4 (little-endian, see docs/snapshots.md):
  *
  *   header   struct snapshot_file_header (magic, versions, hashes, sizes,
  *            configuration, layout, checksum)
@@ -39,7 +39,10 @@
 #include "sandbox_internal.h"
 
 #define FILE_MAGIC "GLINTSNP"
-#define FILE_FORMAT_VERSION 3u
+#define FILE_FORMAT_VERSION 4u
+/* The world fields (format 4): a monotonic floor beyond ~146 years, or an
+ * offset of more than that, is not something this host wrote. */
+#define WORLD_MONO_MAX (1ull << 62)
 
 struct snapshot_file_header {
     char magic[8];
@@ -55,8 +58,11 @@ struct snapshot_file_header {
     uint32_t init_data_perms, log_level;
     glint_layout_info layout;
     uint64_t pt_words;
+    uint64_t world_mono_floor_ns; /* the guest's CLOCK_MONOTONIC at the snapshot */
+    int64_t world_mono_offset;    /* its offset to the host's clock (world.h) */
     uint64_t checksum;
 };
+_Static_assert(sizeof(struct snapshot_file_header) == 344, "snapshot file header size");
 
 struct snapshot_function {
     char name[GLINT_MAX_NAME_LEN + 1];
@@ -136,6 +142,8 @@ static void fill_header(struct snapshot_file_header *h, const glint_snapshot *sn
     h->log_level = (uint32_t)snap->cfg.log_level;
     h->layout = img->layout;
     h->pt_words = pt_words_for(&img->layout);
+    h->world_mono_floor_ns = snap->world_mono_floor_ns;
+    h->world_mono_offset = snap->world_mono_offset;
 }
 
 /* Writes the whole file into fd. */
@@ -289,6 +297,10 @@ static glint_status read_header(reader *r, uint64_t file_size, struct snapshot_f
         h->data_pages > h->mem_size / GLINT_PAGE || h->log_level > GLINT_LOG_OFF ||
         !layout_consistent(h) || h->pt_words != pt_words_for(&h->layout))
         return format_error(r, "inconsistent sizes or layout");
+    if (h->world_mono_floor_ns > WORLD_MONO_MAX ||
+        (uint64_t)(h->world_mono_offset < 0 ? -(h->world_mono_offset + 1) : h->world_mono_offset) >
+            WORLD_MONO_MAX)
+        return format_error(r, "world clock fields out of range");
     uint64_t expected = sizeof *h + h->vcpu_size +
                         (uint64_t)h->function_count * sizeof(struct snapshot_function) +
                         h->pt_words * 8u + h->data_pages * (8u + GLINT_PAGE);
@@ -460,6 +472,10 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
         st = format_error(&r, "PEB holds an invalid log level");
         goto out;
     }
+    if (peb.world != GLINT_WORLD_GPA(h.layout.scratch_gpa)) {
+        st = format_error(&r, "PEB points at no world page");
+        goto out;
+    }
     glint_config_init(&snap->cfg);
     snap->cfg.input_size = h.input_size;
     snap->cfg.output_size = h.output_size;
@@ -469,6 +485,8 @@ glint_status glint_snapshot_load(const char *path, glint_snapshot **out, glint_e
     snap->cfg.memory_cap = h.memory_cap;
     snap->cfg.init_data_perms = h.init_data_perms;
     snap->cfg.log_level = (glint_log_level)peb.log_level;
+    snap->world_mono_floor_ns = h.world_mono_floor_ns;
+    snap->world_mono_offset = h.world_mono_offset;
     snap->image = img;
     img = NULL;
     *out = snap;

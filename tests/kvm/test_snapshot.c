@@ -993,10 +993,12 @@ struct file_header {
     uint32_t init_data_perms, log_level;
     glint_layout_info layout;
     uint64_t pt_words; /* u64 words of the page-table pool bitmap */
+    uint64_t world_mono_floor_ns;
+    int64_t world_mono_offset;
     uint64_t checksum;
 };
-_Static_assert(sizeof(struct file_header) == 328, "snapshot file header is 328 bytes");
-_Static_assert(offsetof(struct file_header, checksum) == 320, "checksum at offset 320");
+_Static_assert(sizeof(struct file_header) == 344, "snapshot file header is 344 bytes");
+_Static_assert(offsetof(struct file_header, checksum) == 336, "checksum at offset 336");
 #define FUNCTION_RECORD_SIZE 168u /* name[128] ret argc params[GLINT_MAX_ARGS = 32] reserved[6] */
 
 typedef struct file_sections {
@@ -1300,7 +1302,8 @@ static void test_corrupt_files(void **state) {
                 "ELF\2\1\1\0",
                 8),
          GLINT_E_SNAPSHOT_FORMAT, "magic", "an ELF header");
-    EDIT(h.format_version = 4, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 4");
+    EDIT(h.format_version = 5, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 5");
+    EDIT(h.format_version = 3, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 3");
     EDIT(h.format_version = 2, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 2");
     EDIT(h.format_version = 1, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 1");
     EDIT(h.format_version = 0, GLINT_E_SNAPSHOT_FORMAT, "format version", "format version 0");
@@ -1318,6 +1321,10 @@ static void test_corrupt_files(void **state) {
     EDIT(h.function_count += 1, GLINT_E_SNAPSHOT_FORMAT, "truncated", "one function more");
     EDIT(h.pt_words = 0, GLINT_E_SNAPSHOT_FORMAT, "sizes", "no page-table pool");
     EDIT(h.pt_words += 1, GLINT_E_SNAPSHOT_FORMAT, "sizes", "page-table pool too long");
+    EDIT(h.world_mono_floor_ns = UINT64_MAX, GLINT_E_SNAPSHOT_FORMAT, "world clock",
+         "monotonic floor out of range");
+    EDIT(h.world_mono_offset = INT64_MIN, GLINT_E_SNAPSHOT_FORMAT, "world clock",
+         "monotonic offset out of range");
 #undef EDIT
 
     /* The page-table pool: without the PML4, or naming pages past the area. */

@@ -1,5 +1,5 @@
 /*
- * test_world - the world page's host side (host/src/world.c) and the
+ * test_world_host - the world page's host side (host/src/world.c) and the
  * ChaCha20 generator shared with the guest (common/src/csprng.c):
  *   - ChaCha20 against RFC 8439's block vectors; the generator's stream is
  *     a function of its seed alone, independent of how it is drawn, and
