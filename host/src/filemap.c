@@ -10,6 +10,13 @@
  * Page tables: mappings take their table pages from the pool of the
  * page-table area (paging.c) and give them back on unmap; the host's pool
  * bitmap, not the guest-visible tables, says which pages are tables.
+ *
+ * Executable file mappings (GLINT_MAP_EXEC): W^X per mapping.  An
+ * executable mapping is never writable by the guest, whether it was asked
+ * for read-only or copy-on-write: its entries are read + execute and its
+ * memory slot is read-only.  Making a written copy-on-write page
+ * non-executable instead would need the host to resume the guest after its
+ * write fault, which Glint never does (docs/security.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,11 +78,12 @@ static glint_status check_range(glint_sandbox *sb, uint64_t gpa, uint64_t size) 
                              "mapping at 0x%" PRIx64
                              " overlaps guest memory (snapshot region ends at 0x%" PRIx64 ")",
                              gpa, l->snapshot_gpa + l->snapshot_size);
-    if (gpa + size > l->scratch_gpa)
+    if (gpa + size > GLINT_WORLD_GPA(l->scratch_gpa))
         return glint_sb_fail(sb, GLINT_E_MAPPING,
                              "mapping 0x%" PRIx64 "+0x%" PRIx64
-                             " overlaps the scratch region at 0x%" PRIx64,
-                             gpa, size, l->scratch_gpa);
+                             " overlaps the world page at 0x%" PRIx64
+                             " or the scratch region after it",
+                             gpa, size, GLINT_WORLD_GPA(l->scratch_gpa));
     for (uint32_t i = 0; i < sb->mappings.count; i++) {
         const glint_mapping *m = &sb->mappings.entries[i];
         if (gpa < m->gpa + m->size && m->gpa < gpa + size)
@@ -149,6 +157,17 @@ static void release_host_side(glint_mapping *m) {
     m->owns_host = false;
 }
 
+/* What the guest may do with a mapping (W^X: executable means not
+ * writable). */
+static bool guest_writable(const glint_mapping *m) {
+    return !(m->mode & GLINT_MAP_EXEC) && (m->mode & ~GLINT_MAP_EXEC) != GLINT_MAP_READ_ONLY;
+}
+
+static uint32_t guest_perms(const glint_mapping *m) {
+    if (m->mode & GLINT_MAP_EXEC) return GLINT_PERM_READ | GLINT_PERM_EXEC;
+    return GLINT_PERM_READ | (guest_writable(m) ? GLINT_PERM_WRITE : 0);
+}
+
 /* Maps m->fd (file mappings) into host memory. */
 static glint_status map_file_view(glint_sandbox *sb, glint_mapping *m) {
     int prot = PROT_READ | (m->mode == GLINT_MAP_COPY_ON_WRITE ? PROT_WRITE : 0);
@@ -165,7 +184,7 @@ static glint_status map_file_view(glint_sandbox *sb, glint_mapping *m) {
 static glint_status add_slot(glint_sandbox *sb, glint_mapping *m) {
     glint_error err;
     m->slot = free_slot(sb);
-    uint32_t flags = m->mode == GLINT_MAP_READ_ONLY ? GLINT_HV_MAP_READONLY : 0;
+    uint32_t flags = guest_writable(m) ? 0 : GLINT_HV_MAP_READONLY;
     if (sb->hv_ops->map(sb->hv, m->slot, m->gpa, m->size, m->host, flags, &err) != GLINT_OK) {
         sb->last_error = err;
         sb->last_error.code = GLINT_E_MAPPING;
@@ -179,7 +198,7 @@ static glint_status install(glint_sandbox *sb, glint_mapping *m) {
     if (st != GLINT_OK) return st;
     pt_edit e;
     pt_edit_begin(sb, &e);
-    uint32_t perms = GLINT_PERM_READ | (m->mode != GLINT_MAP_READ_ONLY ? GLINT_PERM_WRITE : 0);
+    uint32_t perms = guest_perms(m);
     glint_error err;
     /* All or nothing: a failed map leaves no table behind (paging.h). */
     st = glint_pt_map_ex(&e.b, m->gpa, m->size, perms, true, &err);
@@ -209,9 +228,13 @@ glint_status glint_sandbox_map_file(glint_sandbox *sb, uint64_t gpa, const char 
     memset(&m, 0, sizeof m);
     m.fd = -1;
     m.mode = opts != NULL && opts->mode != 0 ? opts->mode : GLINT_MAP_READ_ONLY;
-    if (m.mode != GLINT_MAP_READ_ONLY && m.mode != GLINT_MAP_COPY_ON_WRITE)
+    if (m.mode == GLINT_MAP_EXEC) m.mode |= GLINT_MAP_READ_ONLY;
+    const uint32_t base = m.mode & ~GLINT_MAP_EXEC;
+    if (base != GLINT_MAP_READ_ONLY && base != GLINT_MAP_COPY_ON_WRITE)
         return glint_sb_fail(sb, GLINT_E_MAPPING,
-                             "file mappings are GLINT_MAP_READ_ONLY or GLINT_MAP_COPY_ON_WRITE");
+                             "file mappings are GLINT_MAP_READ_ONLY or GLINT_MAP_COPY_ON_WRITE, "
+                             "optionally | GLINT_MAP_EXEC (mode 0x%x)",
+                             m.mode);
     if ((st = take_label(sb, opts, base_name(path), m.label)) != GLINT_OK) return st;
     /* O_NONBLOCK: opening a FIFO must not block the caller. */
     m.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -258,6 +281,10 @@ glint_status glint_sandbox_map_host_memory(glint_sandbox *sb, uint64_t gpa, void
     memset(&m, 0, sizeof m);
     m.fd = -1;
     m.mode = opts != NULL && opts->mode != 0 ? opts->mode : GLINT_MAP_READ_ONLY;
+    if (m.mode & GLINT_MAP_EXEC)
+        return glint_sb_fail(sb, GLINT_E_MAPPING,
+                             "host memory cannot be mapped executable (GLINT_MAP_EXEC is for file "
+                             "mappings: embedder memory may change under the guest)");
     if (m.mode != GLINT_MAP_READ_ONLY && m.mode != GLINT_MAP_READ_WRITE)
         return glint_sb_fail(
             sb, GLINT_E_MAPPING,

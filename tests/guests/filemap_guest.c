@@ -81,6 +81,17 @@ static glint_status read_address(const glint_value *args, uint32_t argc, glint_v
     return GLINT_OK;
 }
 
+/* Calls the code at offset in the mapping as uint64_t f(uint64_t arg):
+ * programs run straight out of a mapped file (GLINT_MAP_EXEC). */
+static glint_status mapping_call(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)argc;
+    const glint_file_mapping_info *m = find(&args[0]);
+    if (m == NULL) return GLINT_E_NOT_FOUND;
+    uint64_t (*fn)(uint64_t) = (uint64_t(*)(uint64_t))(uintptr_t)(m->guest_addr + args[1].as.u64);
+    *ret = glint_u64(fn(args[2].as.u64));
+    return GLINT_OK;
+}
+
 void glint_main(void) {
     uint32_t n = glint_mapping_count();
     const glint_file_mapping_info *first = glint_mapping_get(0);
@@ -94,4 +105,6 @@ void glint_main(void) {
     glint_register_function("mapping_write", mapping_write, GLINT_TYPE_VOID, 3, GLINT_TYPE_STRING,
                             GLINT_TYPE_U64, GLINT_TYPE_U32);
     glint_register_function("read_address", read_address, GLINT_TYPE_U32, 1, GLINT_TYPE_U64);
+    glint_register_function("mapping_call", mapping_call, GLINT_TYPE_U64, 3, GLINT_TYPE_STRING,
+                            GLINT_TYPE_U64, GLINT_TYPE_U64);
 }

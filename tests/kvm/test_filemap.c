@@ -182,6 +182,170 @@ static void expect_mapping_error(glint_sandbox *sb, glint_status st, glint_statu
     if (needle != NULL) assert_non_null(strstr(e->message, needle));
 }
 
+/* ---- Executable mappings (GLINT_MAP_EXEC) -------------------------------------- */
+
+/* x86-64 code the guest calls as uint64_t f(uint64_t): */
+static const uint8_t code_add42[] = {0x48, 0x8d, 0x47, 0x2a, 0xc3};            /* lea rax,[rdi+42]; ret */
+static const uint8_t code_square[] = {0x48, 0x89, 0xf8, 0x48, 0x0f, 0xaf, 0xc0, 0xc3}; /* rax=rdi*rdi */
+
+/* A file of `size` bytes with add42 at 0, square at `square_at`. */
+static const char *make_code_file(const char *name, size_t size, size_t square_at) {
+    static char paths[4][512];
+    static int next;
+    char *path = paths[next++ % 4];
+    snprintf(path, 512, "%s/%s", dir, name);
+    uint8_t *buf = calloc(1, size);
+    assert_non_null(buf);
+    memcpy(buf, code_add42, sizeof code_add42);
+    memcpy(buf + square_at, code_square, sizeof code_square);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, size, f), size);
+    fclose(f);
+    free(buf);
+    return path;
+}
+
+static glint_status call_code(glint_sandbox *sb, const char *label, uint64_t off, uint64_t arg,
+                              uint64_t *out) {
+    glint_value args[3] = {glint_str(label), glint_u64(off), glint_u64(arg)}, r;
+    r.as.u64 = 0;
+    glint_status st = glint_sandbox_call(sb, "mapping_call", GLINT_TYPE_U64, args, 3, &r);
+    *out = r.as.u64;
+    return st;
+}
+
+/* A poisoning page fault with this error code (P, W, U, I bits), then
+ * recovery by restore. */
+static void expect_page_fault(glint_sandbox *sb, glint_status st, uint64_t error_code,
+                              glint_snapshot *snap) {
+    const glint_error *e = glint_sandbox_last_error(sb);
+    printf("  -> %s: %s\n", glint_status_name(st), e->message);
+    assert_int_equal(st, GLINT_E_GUEST_FAULT);
+    assert_int_equal(e->vector, 14);
+    assert_int_equal(e->error_code, error_code);
+    assert_true(glint_sandbox_is_poisoned(sb));
+    assert_int_equal(glint_sandbox_restore(sb, snap), GLINT_OK);
+}
+
+#define PF_WRITE_PROT 0x7u /* present, write, user */
+#define PF_FETCH_PROT 0x15u /* present, user, instruction fetch */
+
+static void test_exec_mappings(void **state) {
+    (void)state;
+    const char *path = make_code_file("code.bin", 2 * PAGE, PAGE);
+    const uint64_t file_hash_before = file_hash(path);
+    glint_sandbox *sb = create_ready();
+    glint_mapping_options x = {.mode = GLINT_MAP_READ_ONLY | GLINT_MAP_EXEC, .label = "rx"};
+    glint_mapping_options cx = {.mode = GLINT_MAP_COPY_ON_WRITE | GLINT_MAP_EXEC, .label = "cowx"};
+    glint_mapping_options ro = {.mode = GLINT_MAP_READ_ONLY, .label = "ro"};
+    glint_mapping_options cow = {.mode = GLINT_MAP_COPY_ON_WRITE, .label = "cow"};
+    glint_mapping_options bare = {.mode = GLINT_MAP_EXEC, .label = "x"}; /* = READ_ONLY | EXEC */
+    assert_int_equal(glint_sandbox_map_file(sb, MAP_GPA, path, &x), GLINT_OK);
+    assert_int_equal(glint_sandbox_map_file(sb, MAP_GPA + 0x10000, path, &cx), GLINT_OK);
+    assert_int_equal(glint_sandbox_map_file(sb, MAP_GPA + 0x20000, path, &ro), GLINT_OK);
+    assert_int_equal(glint_sandbox_map_file(sb, MAP_GPA + 0x30000, path, &cow), GLINT_OK);
+    assert_int_equal(glint_sandbox_map_file(sb, MAP_GPA + 0x40000, path, &bare), GLINT_OK);
+    glint_mapping_info info;
+    assert_true(glint_sandbox_mapping(sb, 4, &info));
+    assert_int_equal(info.mode, GLINT_MAP_READ_ONLY | GLINT_MAP_EXEC);
+    glint_snapshot *snap;
+    assert_int_equal(glint_sandbox_snapshot(sb, &snap), GLINT_OK);
+
+    /* The guest runs code found in the executable mappings. */
+    uint64_t v;
+    const char *exec_labels[] = {"rx", "cowx", "x"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(call_code(sb, exec_labels[i], 0, 5, &v), GLINT_OK);
+        assert_int_equal(v, 47);
+        assert_int_equal(call_code(sb, exec_labels[i], PAGE, 12, &v), GLINT_OK);
+        assert_int_equal(v, 144);
+        uint32_t byte;
+        assert_int_equal(call_read(sb, exec_labels[i], 1, &byte), GLINT_OK);
+        assert_int_equal(byte, code_add42[1]);
+    }
+    /* W^X: an executable mapping is never writable, copy-on-write or not. */
+    for (int i = 0; i < 3; i++)
+        expect_page_fault(sb, call_write(sb, exec_labels[i], 0, 0xcc), PF_WRITE_PROT, snap);
+    expect_page_fault(sb, call_write(sb, "cowx", PAGE + 3, 0x90), PF_WRITE_PROT, snap);
+    /* ... and a mapping without GLINT_MAP_EXEC is never executable. */
+    expect_page_fault(sb, call_code(sb, "ro", 0, 1, &v), PF_FETCH_PROT, snap);
+    expect_page_fault(sb, call_code(sb, "cow", PAGE, 1, &v), PF_FETCH_PROT, snap);
+    /* Writing code into a copy-on-write mapping and then running it: the
+     * write works (a private page), the jump into it faults. */
+    assert_int_equal(call_write(sb, "cow", 0x800, 0xc3), GLINT_OK); /* ret */
+    expect_page_fault(sb, call_code(sb, "cow", 0x800, 1, &v), PF_FETCH_PROT, snap);
+    /* Clones of the snapshot run the mapped code too. */
+    glint_sandbox *c = NULL;
+    glint_error err;
+    assert_int_equal(glint_sandbox_create_from_snapshot(snap, NULL, &c, &err), GLINT_OK);
+    assert_int_equal(call_code(c, "cowx", PAGE, 9, &v), GLINT_OK);
+    assert_int_equal(v, 81);
+    glint_sandbox_destroy(c);
+    assert_int_equal(call_code(sb, "rx", 0, 0, &v), GLINT_OK);
+    assert_int_equal(v, 42);
+    assert_true(file_hash(path) == file_hash_before);
+    glint_snapshot_release(snap);
+    glint_sandbox_destroy(sb);
+}
+
+/* Code at 3 MiB into a file mapped at a 2 MiB boundary: executable 2 MiB
+ * leaves (the NX bit of large pages). */
+static void test_exec_mapping_large_pages(void **state) {
+    (void)state;
+    const size_t size = 4u << 20;
+    const char *path = make_code_file("big-code.bin", size, 3u << 20);
+    glint_sandbox *sb = create_ready();
+    glint_mapping_options x = {.mode = GLINT_MAP_READ_ONLY | GLINT_MAP_EXEC, .label = "bigx"};
+    glint_mapping_options ro = {.mode = GLINT_MAP_READ_ONLY, .label = "big"};
+    assert_int_equal(glint_sandbox_map_file(sb, MAP_GPA, path, &x), GLINT_OK);
+    assert_int_equal(glint_sandbox_map_file(sb, MAP_GPA + (8u << 20), path, &ro), GLINT_OK);
+    glint_snapshot *snap;
+    assert_int_equal(glint_sandbox_snapshot(sb, &snap), GLINT_OK);
+    uint64_t v;
+    assert_int_equal(call_code(sb, "bigx", 3u << 20, 11, &v), GLINT_OK);
+    assert_int_equal(v, 121);
+    expect_page_fault(sb, call_code(sb, "big", 3u << 20, 11, &v), PF_FETCH_PROT, snap);
+    expect_page_fault(sb, call_write(sb, "bigx", 3u << 20, 0), PF_WRITE_PROT, snap);
+    glint_snapshot_release(snap);
+    glint_sandbox_destroy(sb);
+}
+
+static void test_exec_mapping_refusals(void **state) {
+    (void)state;
+    const char *path = make_file("nx.bin", PAGE, NULL);
+    glint_sandbox *sb = create_ready();
+    glint_mapping_options rwx = {.mode = GLINT_MAP_READ_WRITE | GLINT_MAP_EXEC};
+    expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, path, &rwx), GLINT_E_MAPPING,
+                         "GLINT_MAP_EXEC");
+    glint_mapping_options odd = {.mode = 0x8};
+    expect_mapping_error(sb, glint_sandbox_map_file(sb, MAP_GPA, path, &odd), GLINT_E_MAPPING,
+                         "mode 0x8");
+    /* Host memory is never executable. */
+    void *mem = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(mem != MAP_FAILED);
+    glint_mapping_options hx = {.mode = GLINT_MAP_READ_ONLY | GLINT_MAP_EXEC};
+    expect_mapping_error(sb, glint_sandbox_map_host_memory(sb, MAP_GPA, mem, PAGE, &hx),
+                         GLINT_E_MAPPING, "executable");
+    glint_mapping_options hrwx = {.mode = GLINT_MAP_READ_WRITE | GLINT_MAP_EXEC};
+    expect_mapping_error(sb, glint_sandbox_map_host_memory(sb, MAP_GPA, mem, PAGE, &hrwx),
+                         GLINT_E_MAPPING, "executable");
+    assert_int_equal(glint_sandbox_mapping_count(sb), 0);
+    munmap(mem, PAGE);
+    glint_sandbox_destroy(sb);
+    /* Init data: writable and executable at once is refused too. */
+    glint_config cfg;
+    glint_config_init(&cfg);
+    static const uint8_t blob[16];
+    cfg.init_data = blob;
+    cfg.init_data_size = sizeof blob;
+    cfg.init_data_perms = GLINT_PERM_READ | GLINT_PERM_WRITE | GLINT_PERM_EXEC;
+    glint_error err;
+    assert_int_equal(glint_sandbox_create(&cfg, glint_test_guest_path("filemap_guest"), &sb, &err),
+                     GLINT_E_INVALID_ARGUMENT);
+    assert_non_null(strstr(err.message, "W^X"));
+}
+
 static void test_validation(void **state) {
     (void)state;
     const char *path = make_file("v.bin", 2 * PAGE, NULL);
@@ -195,6 +359,11 @@ static void test_validation(void **state) {
                          "overlaps guest memory");
     expect_mapping_error(sb, glint_sandbox_map_file(sb, l.scratch_gpa - PAGE, path, NULL),
                          GLINT_E_MAPPING, "scratch");
+    /* The world page lies right below scratch: a mapping may end at it. */
+    expect_mapping_error(sb, glint_sandbox_map_file(sb, l.scratch_gpa - 2 * PAGE, path, NULL),
+                         GLINT_E_MAPPING, "world page");
+    assert_int_equal(glint_sandbox_map_file(sb, l.scratch_gpa - 3 * PAGE, path, NULL), GLINT_OK);
+    assert_int_equal(glint_sandbox_unmap(sb, l.scratch_gpa - 3 * PAGE), GLINT_OK);
     expect_mapping_error(sb, glint_sandbox_map_file(sb, (1ull << 36) - PAGE, path, NULL),
                          GLINT_E_MAPPING, NULL);
     expect_mapping_error(sb, glint_sandbox_map_file(sb, UINT64_MAX & ~0xfffull, path, NULL),
@@ -410,6 +579,9 @@ int main(void) {
         cmocka_unit_test(test_unmap_removes_access),
         cmocka_unit_test(test_host_memory_regions),
         cmocka_unit_test(test_restore_semantics),
+        cmocka_unit_test(test_exec_mappings),
+        cmocka_unit_test(test_exec_mapping_large_pages),
+        cmocka_unit_test(test_exec_mapping_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
