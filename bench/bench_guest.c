@@ -8,6 +8,8 @@
  *   take_bytes(bytes)   -> u32   argument passing; returns the length without
  *                                reading the data (arguments are zero-copy)
  *   call_host()         -> i32   exactly one host callback (host_nop() -> i32)
+ *   call_nested()       -> i32   one host callback, host_nest() -> i32, which
+ *                                calls nop() in this sandbox: a nested call
  *   dirty_pages(u32 n)  -> u32   writes one byte to each of n distinct pages
  *                                of a heap block reserved at initialisation;
  *                                returns how many it wrote (at most capacity)
@@ -56,6 +58,14 @@ static glint_status call_host(const glint_value *args, uint32_t argc, glint_valu
     (void)argc;
     glint_status status = glint_call_host("host_nop", GLINT_TYPE_I32, ret, 0);
     if (status != GLINT_OK) glint_set_error("host_nop failed: %s", glint_host_error());
+    return status;
+}
+
+static glint_status call_nested(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)args;
+    (void)argc;
+    glint_status status = glint_call_host("host_nest", GLINT_TYPE_I32, ret, 0);
+    if (status != GLINT_OK) glint_set_error("host_nest failed: %s", glint_host_error());
     return status;
 }
 
@@ -134,6 +144,7 @@ void glint_main(void) {
     glint_register_function("nop", nop, GLINT_TYPE_VOID, 0);
     glint_register_function("take_bytes", take_bytes, GLINT_TYPE_U32, 1, GLINT_TYPE_BYTES);
     glint_register_function("call_host", call_host, GLINT_TYPE_I32, 0);
+    glint_register_function("call_nested", call_nested, GLINT_TYPE_I32, 0);
     glint_register_function("dirty_pages", dirty_pages, GLINT_TYPE_U32, 1, GLINT_TYPE_U32);
     glint_register_function("dirty_capacity", dirty_capacity, GLINT_TYPE_U32, 0);
     glint_register_function("spin", spin, GLINT_TYPE_VOID, 0);

@@ -77,6 +77,8 @@ static const char *const ioctl_names[BW_IOCTL_KINDS] = {
     [BW_KVM_SET_MSRS] = "KVM_SET_MSRS",
     [BW_KVM_GET_VCPU_EVENTS] = "KVM_GET_VCPU_EVENTS",
     [BW_KVM_SET_VCPU_EVENTS] = "KVM_SET_VCPU_EVENTS",
+    [BW_KVM_GET_TSC_KHZ] = "KVM_GET_TSC_KHZ",
+    [BW_KVM_GET_DEVICE_ATTR] = "KVM_GET_DEVICE_ATTR",
     [BW_IOCTL_OTHER] = "other_ioctl",
 };
 
@@ -101,6 +103,7 @@ static const char *const sys_names[BW_SYS_KINDS] = {
     [BW_TIMER_DELETE] = "timer_delete",
     [BW_PTHREAD_KILL] = "pthread_kill",
     [BW_SIGACTION] = "sigaction",
+    [BW_GETRANDOM] = "getrandom",
 };
 
 const char *bench_ioctl_name(int kind) {
@@ -149,6 +152,8 @@ static int ioctl_kind(unsigned long req) {
     case KVM_SET_MSRS: return BW_KVM_SET_MSRS;
     case KVM_GET_VCPU_EVENTS: return BW_KVM_GET_VCPU_EVENTS;
     case KVM_SET_VCPU_EVENTS: return BW_KVM_SET_VCPU_EVENTS;
+    case KVM_GET_TSC_KHZ: return BW_KVM_GET_TSC_KHZ;
+    case KVM_GET_DEVICE_ATTR: return BW_KVM_GET_DEVICE_ATTR;
     default: return BW_IOCTL_OTHER;
     }
 }
@@ -438,4 +443,12 @@ int __wrap_pthread_kill(pthread_t thread, int sig) {
 int __wrap_sigaction(int sig, const struct sigaction *sa, struct sigaction *old) {
     COUNT_SYS(BW_SIGACTION);
     return __real_sigaction(sig, sa, old);
+}
+
+/* Entropy. */
+ssize_t __real_getrandom(void *buf, size_t len, unsigned int flags);
+ssize_t __wrap_getrandom(void *buf, size_t len, unsigned int flags);
+ssize_t __wrap_getrandom(void *buf, size_t len, unsigned int flags) {
+    COUNT_SYS(BW_GETRANDOM);
+    return __real_getrandom(buf, len, flags);
 }

@@ -47,6 +47,8 @@ typedef enum bench_ioctl_kind {
     BW_KVM_SET_MSRS,
     BW_KVM_GET_VCPU_EVENTS,
     BW_KVM_SET_VCPU_EVENTS,
+    BW_KVM_GET_TSC_KHZ,     /* the vCPU's TSC, for the guest's clock (world page) */
+    BW_KVM_GET_DEVICE_ATTR, /* its TSC offset */
     BW_IOCTL_OTHER,
     BW_IOCTL_KINDS
 } bench_ioctl_kind;
@@ -73,6 +75,7 @@ typedef enum bench_sys_kind {
     BW_TIMER_DELETE,
     BW_PTHREAD_KILL,
     BW_SIGACTION,
+    BW_GETRANDOM, /* the key of a sandbox's entropy (create, clone) */
     BW_SYS_KINDS
 } bench_sys_kind;
 

@@ -7,7 +7,8 @@
  *
  * Scenarios (each at the default sizes and with a 64 MiB heap): create +
  * initialise (cold), create from a snapshot, the empty call, calls with 1 KiB,
- * 64 KiB and 1 MiB of arguments, a call making one host callback, snapshot,
+ * 64 KiB and 1 MiB of arguments, a call making one host callback, a call
+ * whose host callback makes one nested guest call, snapshot,
  * restore after the guest dirtied 1/16/256/4096 pages, map a file, and the
  * latency from glint_sandbox_kill() to the killed call returning.  Then the
  * resident memory each extra sandbox made from one snapshot costs.
@@ -65,6 +66,17 @@ static glint_status host_nop(glint_host_call *call, void *user, const glint_valu
     return GLINT_OK;
 }
 
+/* A host callback that calls back into its sandbox: one nested call. */
+static glint_status host_nest(glint_host_call *call, void *user, const glint_value *args,
+                              uint32_t argc, glint_value *ret) {
+    (void)user;
+    (void)args;
+    (void)argc;
+    ret->as.i32 = 0;
+    return glint_sandbox_call(glint_host_call_sandbox(call), "nop", GLINT_TYPE_VOID, NULL, 0,
+                              NULL);
+}
+
 typedef struct bench_config {
     const char *name;
     const char *title;
@@ -97,6 +109,9 @@ static glint_status new_sandbox(const glint_config *cfg, glint_sandbox **out, ch
     }
     st = glint_sandbox_register_host_function(*out, "host_nop", GLINT_TYPE_I32, NULL, 0, host_nop,
                                               NULL);
+    if (st == GLINT_OK)
+        st = glint_sandbox_register_host_function(*out, "host_nest", GLINT_TYPE_I32, NULL, 0,
+                                                  host_nest, NULL);
     if (st == GLINT_OK) st = glint_sandbox_initialize(*out);
     if (st != GLINT_OK) {
         snprintf(why, why_size, "initialise: %s", glint_sandbox_last_error(*out)->message);
@@ -193,6 +208,12 @@ static glint_status op_callback(glint_sandbox *sb, void *arg) {
     (void)arg;
     glint_value out;
     return glint_sandbox_call(sb, "call_host", GLINT_TYPE_I32, NULL, 0, &out);
+}
+
+static glint_status op_nested(glint_sandbox *sb, void *arg) {
+    (void)arg;
+    glint_value out;
+    return glint_sandbox_call(sb, "call_nested", GLINT_TYPE_I32, NULL, 0, &out);
 }
 
 /* -- create + initialise (cold) -- */
@@ -316,6 +337,13 @@ static void sc_callback(bench_ctx *c) {
     if (!wanted("call_host_callback")) return;
     result *r = new_result(c, "call_host_callback", "call with one host callback", iters(50));
     run_calls(r, &c->main, op_callback, NULL, iters(50));
+}
+
+static void sc_nested(bench_ctx *c) {
+    if (!wanted("call_nested")) return;
+    result *r = new_result(c, "call_nested", "call whose host callback makes one nested call",
+                           iters(50));
+    run_calls(r, &c->main, op_nested, NULL, iters(50));
 }
 
 /* -- snapshot -- */
@@ -714,7 +742,24 @@ static void check_targets(bench_ctx *c) {
                 cb->flag[M_IOCTLS_OTHER] = "NOT MET (target: no other ioctl)";
         }
     }
+    result *nested = find(c, "call_nested");
+    if (cb != NULL && nested != NULL) {
+        double dx = mean(nested, M_EXITS) - mean(cb, M_EXITS);
+        double drun = mean(nested, M_KVM_RUN) - mean(cb, M_KVM_RUN);
+        double dio = mean(nested, M_IOCTLS_OTHER) - mean(cb, M_IOCTLS_OTHER);
+        bool met = constant(nested, M_EXITS) && dx == 1.0 && drun == 1.0 && dio == 0.0;
+        target *t = add_target(c, "call_nested",
+                               "a nested call (host callback -> guest) adds one KVM_RUN and one "
+                               "exit to the host callback, no other ioctl",
+                               met);
+        if (t)
+            snprintf(t->figure, sizeof t->figure,
+                     "per nested call: %+.2f KVM_RUN, %+.2f exits, %+.2f other ioctls", drun, dx,
+                     dio);
+        if (!met) nested->flag[M_EXITS] = "NOT MET (target: host callback + 1)";
+    }
     static const char *const no_alloc[] = {"call_empty",
+                                           "call_nested",
                                            "call_args_1k",
                                            "call_args_64k",
                                            "call_args_1m",
@@ -862,12 +907,13 @@ static void print_config(bench_ctx *c, const rss_result *rr) {
     for (int i = 0; i < c->result_count; i++) {
         result *r = &c->results[i];
         if (!r->ran) continue;
-        /* The library's syscalls_other covers mmap/munmap/madvise/mprotect and
-         * the deadline timer's syscalls (glint.h). */
+        /* The library's syscalls_other covers mmap/munmap/madvise/mprotect,
+         * the deadline timer's syscalls and getrandom (glint.h). */
         double lib_sys = mean(r, M_LIB_SYSCALLS),
                seen_sys = mean(r, M_SYS_MM) + mean(r, M_SYS_BASE + BW_TIMER_CREATE) +
                           mean(r, M_SYS_BASE + BW_TIMER_SETTIME) +
-                          mean(r, M_SYS_BASE + BW_TIMER_DELETE);
+                          mean(r, M_SYS_BASE + BW_TIMER_DELETE) +
+                          mean(r, M_SYS_BASE + BW_GETRANDOM);
         struct {
             const char *what;
             double lib, seen;
@@ -1093,6 +1139,7 @@ static void run_config(bench_ctx *c, rss_result *rr) {
     sc_call_args(c, "call_args_64k", "call with 64 KiB of arguments", 64 * KiB);
     sc_call_args(c, "call_args_1m", "call with 1 MiB of arguments", 1 * MiB);
     sc_callback(c);
+    sc_nested(c);
     sc_snapshot(c);
     sc_restore(c, "restore_dirty_1", "after_restore_dirty_1", "restore after dirtying 1 page",
                "first call after restore, writing 1 page", 1);

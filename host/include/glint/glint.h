@@ -240,7 +240,7 @@ typedef struct glint_counters {
     uint64_t exits_other;
     uint64_t exits_interrupted; /* KVM_RUN returned EINTR (signal) */
     uint64_t ioctls_other;      /* every other KVM ioctl */
-    uint64_t syscalls_other;    /* mmap/munmap/madvise/mprotect/timer syscalls */
+    uint64_t syscalls_other;    /* mmap/munmap/madvise/mprotect/timer/getrandom syscalls */
     uint64_t host_allocations;  /* malloc/calloc/realloc by the library */
     uint64_t host_calls;        /* guest -> host function calls */
     uint64_t guest_calls;       /* completed glint_sandbox_call()s */
