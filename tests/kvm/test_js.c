@@ -8,12 +8,14 @@
  * by restore, host functions (host.print, host.call, host.callTyped), deep
  * recursion, a heap too small for the engine, and per-evaluation counters.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <setjmp.h>
 
@@ -373,14 +375,78 @@ static void test_state_isolation(void **state) {
     EXPECT("typeof [].evil", "undefined");
     EXPECT("typeof JSON.stringify", "function");
     EXPECT("Math.PI", "3.141592653589793");
-    /* The same engine state after every restore: Math.random replays. */
+    /* The same engine state after every restore, but not the same random
+     * numbers: Math.random draws from the runtime's generator, reseeded by
+     * every restore (test_time_and_random). */
     EXPECT("Math.random() < 1", "true");
-    char first[64];
-    assert_int_equal(glint_sandbox_restore(js, snap), GLINT_OK);
-    assert_int_equal(ev("Math.random()"), GLINT_OK);
-    snprintf(first, sizeof first, "%.*s", (int)sizeof first - 1, out);
-    assert_int_equal(glint_sandbox_restore(js, snap), GLINT_OK);
-    EXPECT("Math.random()", first);
+}
+
+/* The JavaScript engine sees the host's time and distinct random numbers in
+ * every restore and every clone of its snapshot (docs/javascript.md). */
+static uint64_t host_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void test_time_and_random(void **state) {
+    (void)state;
+    /* Date.now() is the host's clock (ms), to within the stated 1 ms (plus
+     * Date's truncation to whole ms). */
+    uint64_t before = host_ms();
+    assert_int_equal(ev("Date.now()"), GLINT_OK);
+    uint64_t after = host_ms();
+    uint64_t now = strtoull(out, NULL, 10);
+    printf("  Date.now() %" PRIu64 ", host [%" PRIu64 ", %" PRIu64 "]\n", now, before, after);
+    assert_true(now + 2 >= before && now <= after + 1);
+    EXPECT("new Date().getUTCFullYear() >= 2024", "true");
+    EXPECT("var t0 = Date.now(), n = 0; while (Date.now() === t0) n++; Date.now() > t0", "true");
+    /* Math.random: a new sequence after every restore ... */
+    char seen[6][64];
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(glint_sandbox_restore(js, snap), GLINT_OK);
+        assert_int_equal(ev("Math.random()"), GLINT_OK);
+        snprintf(seen[i], sizeof seen[i], "%.63s", out);
+        double v = strtod(out, NULL);
+        assert_true(v >= 0.0 && v < 1.0);
+        for (int j = 0; j < i; j++) assert_string_not_equal(seen[i], seen[j]);
+    }
+    /* ... and in every clone of the snapshot. */
+    glint_sandbox *a = clone_with_deadline(JS_DEADLINE_NS), *b = clone_with_deadline(JS_DEADLINE_NS);
+    char ra[64], rb[64];
+    assert_int_equal(ev_in(a, "Math.random() + ',' + Math.random()"), GLINT_OK);
+    snprintf(ra, sizeof ra, "%.63s", out);
+    assert_int_equal(ev_in(b, "Math.random() + ',' + Math.random()"), GLINT_OK);
+    snprintf(rb, sizeof rb, "%.63s", out);
+    printf("  clone a: %s; clone b: %s\n", ra, rb);
+    assert_string_not_equal(ra, rb);
+    /* Each clone's Date.now() is the host's too (the snapshot is older). */
+    before = host_ms();
+    assert_int_equal(ev_in(b, "Date.now()"), GLINT_OK);
+    after = host_ms();
+    now = strtoull(out, NULL, 10);
+    assert_true(now + 2 >= before && now <= after + 1);
+    glint_sandbox_destroy(a);
+    glint_sandbox_destroy(b);
+    /* Deterministic entropy and pinned time, for replay: clones agree. */
+    glint_config det;
+    glint_config_init(&det);
+    det.call_deadline_ns = JS_DEADLINE_NS;
+    det.fixed_entropy = true;
+    memset(det.entropy_seed, 7, sizeof det.entropy_seed);
+    det.pin_time = true;
+    det.pinned_realtime_ns = 1700000000000000000ull;
+    glint_error err;
+    assert_int_equal(glint_sandbox_create_from_snapshot(snap, &det, &a, &err), GLINT_OK);
+    assert_int_equal(glint_sandbox_create_from_snapshot(snap, &det, &b, &err), GLINT_OK);
+    const char *src = "Date.now() + ':' + Math.random()";
+    assert_int_equal(ev_in(a, src), GLINT_OK);
+    snprintf(ra, sizeof ra, "%.63s", out);
+    assert_int_equal(ev_in(b, src), GLINT_OK);
+    assert_string_equal(ra, out);
+    assert_true(strncmp(ra, "1700000000000:", 14) == 0);
+    glint_sandbox_destroy(a);
+    glint_sandbox_destroy(b);
 }
 
 static void test_host_functions(void **state) {
@@ -493,6 +559,7 @@ int main(void) {
         cmocka_unit_test_setup(test_infinite_loop_deadline, restore_before),
         cmocka_unit_test_setup(test_memory_exhaustion, restore_before),
         cmocka_unit_test_setup(test_state_isolation, restore_before),
+        cmocka_unit_test_setup(test_time_and_random, restore_before),
         cmocka_unit_test_setup(test_host_functions, restore_before),
         cmocka_unit_test_setup(test_recursion_limits, restore_before),
         cmocka_unit_test_setup(test_counters_per_eval, restore_before),
