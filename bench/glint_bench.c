@@ -73,8 +73,7 @@ static glint_status host_nest(glint_host_call *call, void *user, const glint_val
     (void)args;
     (void)argc;
     ret->as.i32 = 0;
-    return glint_sandbox_call(glint_host_call_sandbox(call), "nop", GLINT_TYPE_VOID, NULL, 0,
-                              NULL);
+    return glint_sandbox_call(glint_host_call_sandbox(call), "nop", GLINT_TYPE_VOID, NULL, 0, NULL);
 }
 
 typedef struct bench_config {
@@ -341,8 +340,8 @@ static void sc_callback(bench_ctx *c) {
 
 static void sc_nested(bench_ctx *c) {
     if (!wanted("call_nested")) return;
-    result *r = new_result(c, "call_nested", "call whose host callback makes one nested call",
-                           iters(50));
+    result *r =
+        new_result(c, "call_nested", "call whose host callback makes one nested call", iters(50));
     run_calls(r, &c->main, op_nested, NULL, iters(50));
 }
 

@@ -643,8 +643,9 @@ static glint_status kvm_tsc_info(glint_hv *hv, int64_t *offset, uint32_t *khz, g
     *khz = (uint32_t)r;
 #ifdef KVM_VCPU_TSC_CTRL
     uint64_t value = 0;
-    struct kvm_device_attr attr = {
-        .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET, .addr = (uint64_t)(uintptr_t)&value};
+    struct kvm_device_attr attr = {.group = KVM_VCPU_TSC_CTRL,
+                                   .attr = KVM_VCPU_TSC_OFFSET,
+                                   .addr = (uint64_t)(uintptr_t)&value};
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_DEVICE_ATTR, &attr) == 0) {
         *offset = (int64_t)value;
         return GLINT_OK;

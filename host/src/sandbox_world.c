@@ -96,7 +96,8 @@ void glint_sb_world_snapshot(glint_sandbox *sb, glint_snapshot *snap) {
 
 void glint_sb_world_release(glint_sandbox *sb) {
     glint_world_destroy(&sb->world);
-    if (sb->world_page != NULL) munmap(sb->world_page, GLINT_WORLD_SIZE); /* teardown: not counted */
+    if (sb->world_page != NULL)
+        munmap(sb->world_page, GLINT_WORLD_SIZE); /* teardown: not counted */
     sb->world_page = NULL;
 }
 

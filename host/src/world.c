@@ -112,8 +112,7 @@ void glint_world_set_tsc(glint_world_state *w, const glint_world_tsc *tsc) {
         return;
     }
     /* ns per tick = 10^6 / khz. */
-    w->nominal_mult =
-        (uint64_t)(((unsigned __int128)1000000u << GLINT_WORLD_TSC_SHIFT) / tsc->khz);
+    w->nominal_mult = (uint64_t)(((unsigned __int128)1000000u << GLINT_WORLD_TSC_SHIFT) / tsc->khz);
     w->mult = w->nominal_mult;
 }
 

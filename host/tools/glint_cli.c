@@ -172,6 +172,8 @@ static void print_layout(const glint_sandbox *sb) {
     ROW("heap", l.heap_gpa, l.heap_size);
     ROW("init data", l.init_data_gpa, l.init_data_size);
     ROW("page tables", l.page_tables_gpa, l.page_tables_size);
+    printf(" world page (host memory, read-only: clock and entropy)\n");
+    ROW("world page", GLINT_WORLD_GPA(l.scratch_gpa), GLINT_WORLD_SIZE);
     printf(" scratch region\n");
     ROW("input buffer", l.input_gpa, l.input_size);
     ROW("output buffer", l.output_gpa, l.output_size);

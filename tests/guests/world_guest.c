@@ -172,10 +172,10 @@ enum nest_action {
     NEST_RETURN = 0, /* return 1000 */
     NEST_ABORT = 1,
     NEST_FAULT = 2,
-    NEST_SPIN = 3,        /* forever: for kill and deadline */
-    NEST_ERROR = 4,       /* fail with GLINT_E_GUEST_ERROR */
-    NEST_KEEP_ERROR = 5,  /* like NEST_ERROR; every level above sets its own message first */
-    NEST_RANDOM = 6,      /* return a random number */
+    NEST_SPIN = 3,       /* forever: for kill and deadline */
+    NEST_ERROR = 4,      /* fail with GLINT_E_GUEST_ERROR */
+    NEST_KEEP_ERROR = 5, /* like NEST_ERROR; every level above sets its own message first */
+    NEST_RANDOM = 6,     /* return a random number */
 };
 
 static char expected_tag[64][48];
@@ -220,8 +220,8 @@ static glint_status nest(const glint_value *args, uint32_t argc, glint_value *re
     }
     if (st != GLINT_OK) {
         if (action != NEST_KEEP_ERROR)
-            glint_set_error("level %d: host call failed: %s: %s", (int)level,
-                            glint_status_name(st), glint_host_error());
+            glint_set_error("level %d: host call failed: %s: %s", (int)level, glint_status_name(st),
+                            glint_host_error());
         return st == GLINT_E_HOST_FUNCTION_ERROR ? GLINT_E_GUEST_ERROR : st;
     }
     *ret = glint_i64(r.as.i64 + 1);

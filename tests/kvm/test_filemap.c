@@ -185,8 +185,9 @@ static void expect_mapping_error(glint_sandbox *sb, glint_status st, glint_statu
 /* ---- Executable mappings (GLINT_MAP_EXEC) -------------------------------------- */
 
 /* x86-64 code the guest calls as uint64_t f(uint64_t): */
-static const uint8_t code_add42[] = {0x48, 0x8d, 0x47, 0x2a, 0xc3};            /* lea rax,[rdi+42]; ret */
-static const uint8_t code_square[] = {0x48, 0x89, 0xf8, 0x48, 0x0f, 0xaf, 0xc0, 0xc3}; /* rax=rdi*rdi */
+static const uint8_t code_add42[] = {0x48, 0x8d, 0x47, 0x2a, 0xc3}; /* lea rax,[rdi+42]; ret */
+static const uint8_t code_square[] = {0x48, 0x89, 0xf8, 0x48,
+                                      0x0f, 0xaf, 0xc0, 0xc3}; /* rax=rdi*rdi */
 
 /* A file of `size` bytes with add42 at 0, square at `square_at`. */
 static const char *make_code_file(const char *name, size_t size, size_t square_at) {
@@ -228,7 +229,7 @@ static void expect_page_fault(glint_sandbox *sb, glint_status st, uint64_t error
     assert_int_equal(glint_sandbox_restore(sb, snap), GLINT_OK);
 }
 
-#define PF_WRITE_PROT 0x7u /* present, write, user */
+#define PF_WRITE_PROT 0x7u  /* present, write, user */
 #define PF_FETCH_PROT 0x15u /* present, user, instruction fetch */
 
 static void test_exec_mappings(void **state) {

@@ -412,7 +412,8 @@ static void test_time_and_random(void **state) {
         for (int j = 0; j < i; j++) assert_string_not_equal(seen[i], seen[j]);
     }
     /* ... and in every clone of the snapshot. */
-    glint_sandbox *a = clone_with_deadline(JS_DEADLINE_NS), *b = clone_with_deadline(JS_DEADLINE_NS);
+    glint_sandbox *a = clone_with_deadline(JS_DEADLINE_NS),
+                  *b = clone_with_deadline(JS_DEADLINE_NS);
     char ra[64], rb[64];
     assert_int_equal(ev_in(a, "Math.random() + ',' + Math.random()"), GLINT_OK);
     snprintf(ra, sizeof ra, "%.63s", out);

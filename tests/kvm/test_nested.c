@@ -76,7 +76,8 @@ static glint_status h_echo(glint_host_call *call, void *user, const glint_value 
     glint_sandbox *sb = glint_host_call_sandbox(call);
     glint_value a[] = {glint_i32(args[0].as.i32 - 1), args[1]};
     glint_status st = glint_sandbox_call(sb, "echo_nested", GLINT_TYPE_STRING, a, 2, ret);
-    if (st != GLINT_OK) glint_host_call_set_error(call, "%s", glint_sandbox_last_error(sb)->message);
+    if (st != GLINT_OK)
+        glint_host_call_set_error(call, "%s", glint_sandbox_last_error(sb)->message);
     return st;
 }
 
@@ -110,14 +111,14 @@ static glint_sandbox *create_cfg(const glint_config *cfg) {
         fail_msg("create: %s", err.message);
     static const glint_type two_i32[] = {GLINT_TYPE_I32, GLINT_TYPE_I32};
     static const glint_type i32_str[] = {GLINT_TYPE_I32, GLINT_TYPE_STRING};
-    assert_int_equal(
-        glint_sandbox_register_host_function(sb, "h_nest", GLINT_TYPE_I64, two_i32, 2, h_nest, NULL),
-        GLINT_OK);
+    assert_int_equal(glint_sandbox_register_host_function(sb, "h_nest", GLINT_TYPE_I64, two_i32, 2,
+                                                          h_nest, NULL),
+                     GLINT_OK);
     assert_int_equal(glint_sandbox_register_host_function(sb, "h_echo", GLINT_TYPE_STRING, i32_str,
                                                           2, h_echo, NULL),
                      GLINT_OK);
-    assert_int_equal(glint_sandbox_register_host_function(sb, "h_nest_bad", GLINT_TYPE_I32, NULL,
-                                                          0, h_nest_bad, NULL),
+    assert_int_equal(glint_sandbox_register_host_function(sb, "h_nest_bad", GLINT_TYPE_I32, NULL, 0,
+                                                          h_nest_bad, NULL),
                      GLINT_OK);
     if (glint_sandbox_initialize(sb) != GLINT_OK)
         fail_msg("initialize: %s", glint_sandbox_last_error(sb)->message);
@@ -250,8 +251,7 @@ static void test_nested_call_errors(void **state) {
                                  GLINT_E_FUNCTION_NOT_FOUND};
     for (int mode = 0; mode < 3; mode++) {
         bad_mode = mode;
-        assert_int_equal(glint_sandbox_call(sb, "nest_bad", GLINT_TYPE_I32, NULL, 0, &r),
-                         GLINT_OK);
+        assert_int_equal(glint_sandbox_call(sb, "nest_bad", GLINT_TYPE_I32, NULL, 0, &r), GLINT_OK);
         assert_int_equal(r.as.i32, want[mode]);
         assert_false(glint_sandbox_is_poisoned(sb));
     }
@@ -307,8 +307,8 @@ static void expect_poisoned_everywhere(glint_sandbox *sb, int32_t depth, glint_s
                  glint_status_name(want), glint_sandbox_last_error(sb)->message);
     for (int32_t below = 0; below < depth; below++) {
         if (nested_status[below] != want)
-            fail_msg("depth %d: the nested call to level %d returned %s, expected %s", depth,
-                     below, glint_status_name(nested_status[below]), glint_status_name(want));
+            fail_msg("depth %d: the nested call to level %d returned %s, expected %s", depth, below,
+                     glint_status_name(nested_status[below]), glint_status_name(want));
     }
     assert_true(glint_sandbox_is_poisoned(sb));
     assert_int_equal(glint_sandbox_last_error(sb)->code, want);
@@ -382,8 +382,7 @@ static void test_nested_deadline(void **state) {
     assert_int_equal(glint_sandbox_snapshot(sb, &snap), GLINT_OK);
     for (int32_t depth = 0; depth <= 4; depth++) {
         assert_int_equal(glint_sandbox_restore(sb, snap), GLINT_OK);
-        expect_poisoned_everywhere(sb, depth, nest(sb, depth, NEST_SPIN, NULL),
-                                   GLINT_E_DEADLINE);
+        expect_poisoned_everywhere(sb, depth, nest(sb, depth, NEST_SPIN, NULL), GLINT_E_DEADLINE);
     }
     assert_int_equal(glint_sandbox_restore(sb, snap), GLINT_OK);
     expect_alive(sb);

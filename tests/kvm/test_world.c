@@ -88,8 +88,7 @@ static uint64_t check_clock(glint_sandbox *sb, const char *fn, clockid_t id) {
 
 static void sleep_ms(unsigned ms) {
     struct timespec ts = {.tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 /* ---- Time ------------------------------------------------------------------ */
@@ -339,8 +338,7 @@ static void test_entropy_clones_differ(void **state) {
     assert_int_equal(call_u64(a, "random_at_init"), call_u64(b, "random_at_init"));
     uint64_t va = call_u64(a, "random_u64"), vb = call_u64(b, "random_u64");
     uint64_t v0 = call_u64(sb, "random_u64");
-    printf("  clone a %016" PRIx64 ", clone b %016" PRIx64 ", source %016" PRIx64 "\n", va, vb,
-           v0);
+    printf("  clone a %016" PRIx64 ", clone b %016" PRIx64 ", source %016" PRIx64 "\n", va, vb, v0);
     assert_true(va != vb && va != v0 && vb != v0);
     glint_sandbox_destroy(a);
     glint_sandbox_destroy(b);

@@ -145,7 +145,7 @@ typedef struct glint_peb {
  * the draw rather than at every call keeps calls that draw nothing from
  * writing the generator's page after each restore.) */
 #define GLINT_WORLD_SIZE GLINT_PAGE_SIZE
-#define GLINT_WORLD_GPA(scratch_gpa) ((uint64_t)(scratch_gpa) - GLINT_WORLD_SIZE)
+#define GLINT_WORLD_GPA(scratch_gpa) ((uint64_t)(scratch_gpa)-GLINT_WORLD_SIZE)
 #define GLINT_WORLD_SEED_SIZE 32u
 #define GLINT_WORLD_TSC_SHIFT 32u
 
@@ -154,9 +154,9 @@ typedef struct glint_peb {
 #define GLINT_WORLD_ENTROPY_FIXED 0x4u /* the seed is the host's fixed one (deterministic) */
 
 typedef struct glint_world {
-    uint64_t generation;                  /* entropy generation; reseed when it changes */
-    uint8_t seed[GLINT_WORLD_SEED_SIZE];  /* seed of this generation */
-    uint32_t flags;                       /* GLINT_WORLD_* */
+    uint64_t generation;                 /* entropy generation; reseed when it changes */
+    uint8_t seed[GLINT_WORLD_SEED_SIZE]; /* seed of this generation */
+    uint32_t flags;                      /* GLINT_WORLD_* */
     uint32_t reserved0;
     uint64_t tsc_base;     /* guest TSC at which the bases hold */
     uint64_t tsc_mult;     /* ns per TSC tick << GLINT_WORLD_TSC_SHIFT */

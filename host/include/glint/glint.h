@@ -90,10 +90,10 @@ typedef struct glint_config {
      * default the guest reads the host's clocks (CLOCK_REALTIME and
      * CLOCK_MONOTONIC, without a VM exit) and gets fresh entropy on every
      * create, clone and restore.  For deterministic replay: */
-    bool pin_time;                /* the guest's clocks read exactly these two */
-    uint64_t pinned_realtime_ns;  /* ns since the epoch (glint_sandbox_pin_time changes them) */
+    bool pin_time;               /* the guest's clocks read exactly these two */
+    uint64_t pinned_realtime_ns; /* ns since the epoch (glint_sandbox_pin_time changes them) */
     uint64_t pinned_monotonic_ns;
-    bool fixed_entropy;           /* every entropy generation is seeded from entropy_seed */
+    bool fixed_entropy; /* every entropy generation is seeded from entropy_seed */
     uint8_t entropy_seed[GLINT_WORLD_SEED_SIZE];
     /* Guest functions a host function may call in its own sandbox, nested:
      * guest -> host -> guest ... at most this many guest calls deep below the
