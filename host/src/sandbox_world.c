@@ -22,6 +22,9 @@
 
 #include "sandbox_internal.h"
 
+_Static_assert(GLINT_ENTROPY_SEED_SIZE == GLINT_WORLD_SEED_SIZE,
+               "config.entropy_seed is one world-page seed");
+
 static glint_world_options options_from(const glint_config *cfg) {
     glint_world_options o;
     memset(&o, 0, sizeof o);

@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "glint/abi.h"
 #include "glint/glint.h"
 #include "kvm_support.h"
 

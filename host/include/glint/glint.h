@@ -71,6 +71,8 @@ typedef void (*glint_log_fn)(void *user, glint_log_level level, const char *file
 /* Print callback: guest stdout/stderr bytes, valid only during the callback. */
 typedef void (*glint_print_fn)(void *user, const char *data, size_t len);
 
+#define GLINT_ENTROPY_SEED_SIZE 32u /* bytes of config.entropy_seed */
+
 typedef struct glint_config {
     uint64_t input_size;   /* input buffer bytes; default 16 KiB, min 8 KiB, max memory_cap */
     uint64_t output_size;  /* output buffer bytes; default 16 KiB, min 8 KiB, max memory_cap */
@@ -94,7 +96,7 @@ typedef struct glint_config {
     uint64_t pinned_realtime_ns; /* ns since the epoch (glint_sandbox_pin_time changes them) */
     uint64_t pinned_monotonic_ns;
     bool fixed_entropy; /* every entropy generation is seeded from entropy_seed */
-    uint8_t entropy_seed[GLINT_WORLD_SEED_SIZE];
+    uint8_t entropy_seed[GLINT_ENTROPY_SEED_SIZE];
     /* Guest functions a host function may call in its own sandbox, nested:
      * guest -> host -> guest ... at most this many guest calls deep below the
      * outermost one.  Default 8; 0 refuses nested calls. */
