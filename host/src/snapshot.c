@@ -227,7 +227,7 @@ glint_status glint_sandbox_restore(glint_sandbox *sb, glint_snapshot *snap) {
     if ((st = sb->hv_ops->restore_state(sb->hv, &snap->vcpu, &sb->last_error)) != GLINT_OK)
         return glint_sb_poison(sb);
     if ((st = adopt(sb, snap)) != GLINT_OK) return glint_sb_poison(sb);
-    /* A new entropy generation: the guest reseeds before its next call. */
+    /* A new entropy generation: the guest reseeds before its next draw. */
     glint_sb_world_restored(sb, snap);
     sb->state = GLINT_STATE_READY;
     sb->poisoned = false;
