@@ -129,9 +129,8 @@ glint_status glint_sb_begin_run(glint_sandbox *sb) {
     return GLINT_OK;
 }
 
-static void wait_for_killers(glint_sandbox *sb) {
-    while (atomic_load_explicit(&sb->cancel->killers, memory_order_acquire) != 0)
-        __builtin_ia32_pause();
+static void wait_until_zero(_Atomic uint32_t *count) {
+    while (atomic_load_explicit(count, memory_order_acquire) != 0) __builtin_ia32_pause();
 }
 
 glint_kill_handle *glint_kill_handle_new(glint_counters *c, int sig) {
@@ -139,7 +138,7 @@ glint_kill_handle *glint_kill_handle_new(glint_counters *c, int sig) {
     if (h == NULL) return NULL;
     atomic_init(&h->refs, 1);
     atomic_init(&h->run_state, 0);
-    atomic_init(&h->killers, 0);
+    atomic_init(&h->signalling, 0);
     h->cancel_signal = sig;
     return h;
 }
@@ -159,9 +158,10 @@ void glint_sb_end_run(glint_sandbox *sb) {
     uint64_t gen =
         atomic_load_explicit(&sb->cancel->run_state, memory_order_relaxed) & ~(uint64_t)3u;
     atomic_store_explicit(&sb->cancel->run_state, gen + GLINT_RUN_GEN_ONE, memory_order_release);
-    /* A concurrent kill may still be signalling this thread: wait it out so
-     * that it never targets a thread that has moved on or exited. */
-    wait_for_killers(sb);
+    /* A concurrent kill that saw this run may still be signalling this
+     * thread: wait it out so that it never targets a thread that has moved
+     * on or exited.  Kills from now on see no run and never signal. */
+    wait_until_zero(&sb->cancel->signalling);
     if (sb->deadline_ns != 0) {
         struct itimerspec off;
         memset(&off, 0, sizeof off);
@@ -175,8 +175,9 @@ void glint_sb_end_run(glint_sandbox *sb) {
 void glint_sb_cancel_teardown(glint_sandbox *sb) {
     if (sb->cancel == NULL) return;
     /* A glint_sandbox_kill that began before destroy reads the sandbox until
-     * it leaves.  Kills through a handle touch only the handle. */
-    wait_for_killers(sb);
+     * it leaves.  Kills through a handle touch only the handle: destroy
+     * never waits for them. */
+    wait_until_zero(&sb->api_kills);
     if (sb->timer_created) glint_counted_timer_delete(&sb->counters, sb->deadline_timer);
     sb->timer_created = false;
     glint_kill_handle_release(sb->cancel);
@@ -207,8 +208,16 @@ glint_status glint_sandbox_set_call_deadline(glint_sandbox *sb, uint64_t deadlin
 
 bool glint_kill_handle_kill(glint_kill_handle *h) {
     if (h == NULL) return false;
-    atomic_fetch_add_explicit(&h->killers, 1, memory_order_acq_rel);
     uint64_t s = atomic_load_explicit(&h->run_state, memory_order_acquire);
+    if (!(s & GLINT_RUN_RUNNING)) {
+        GLINT_TRACE_KILL(h, false);
+        return false;
+    }
+    /* Counted before the CAS: a CAS that succeeds happened before the run's
+     * end (which changes run_state), so that end sees the count and waits.
+     * A run that ends first makes the CAS fail (the generation moved on). */
+    atomic_fetch_add_explicit(&h->signalling, 1, memory_order_acq_rel);
+    s = atomic_load_explicit(&h->run_state, memory_order_acquire);
     bool hit = false;
     while (s & GLINT_RUN_RUNNING) {
         if (atomic_compare_exchange_weak_explicit(&h->run_state, &s, s | GLINT_RUN_CANCEL,
@@ -217,15 +226,16 @@ bool glint_kill_handle_kill(glint_kill_handle *h) {
             break;
         }
     }
-    /* The vCPU thread's end of run waits for killers to drop to zero, so
-     * the thread signalled here is still the one running the call. */
     if (hit) pthread_kill(h->vcpu_thread, h->cancel_signal);
     GLINT_TRACE_KILL(h, hit);
-    atomic_fetch_sub_explicit(&h->killers, 1, memory_order_acq_rel);
+    atomic_fetch_sub_explicit(&h->signalling, 1, memory_order_acq_rel);
     return hit;
 }
 
 bool glint_sandbox_kill(glint_sandbox *sb) {
     if (sb == NULL) return false;
-    return glint_kill_handle_kill(sb->cancel);
+    atomic_fetch_add_explicit(&sb->api_kills, 1, memory_order_acq_rel);
+    bool hit = glint_kill_handle_kill(sb->cancel);
+    atomic_fetch_sub_explicit(&sb->api_kills, 1, memory_order_acq_rel);
+    return hit;
 }

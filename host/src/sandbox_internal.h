@@ -85,8 +85,11 @@ struct glint_host_call {
 struct glint_kill_handle {
     _Atomic uint32_t refs;
     _Atomic uint64_t run_state; /* GLINT_RUN_* bits and a generation */
-    _Atomic uint32_t killers;   /* kills in progress */
-    pthread_t vcpu_thread;      /* valid while RUNNING */
+    /* Kills in progress that saw a run in progress (they may still signal
+     * the vCPU thread); the end of a run waits for them.  Kills that find
+     * no run never count, so no stream of them can hold a run's end up. */
+    _Atomic uint32_t signalling;
+    pthread_t vcpu_thread; /* valid while RUNNING */
     int cancel_signal;
 };
 
@@ -150,7 +153,8 @@ struct glint_sandbox {
     uint32_t host_call_depth;
 
     /* Cancellation: see docs/cancellation.md and sandbox_cancel.c. */
-    glint_kill_handle *cancel; /* owned reference; kill handles share it */
+    glint_kill_handle *cancel;  /* owned reference; kill handles share it */
+    _Atomic uint32_t api_kills; /* glint_sandbox_kill calls inside (destroy waits) */
     bool timer_created;
     timer_t deadline_timer;
     pid_t timer_tid;          /* thread the timer signals ... */
