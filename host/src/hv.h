@@ -47,7 +47,49 @@ typedef struct glint_exit {
      * instruction emulation failed"); a static string. */
     const char *what;
     const char *detail_name; /* what `detail` is ("hardware reason"), or NULL */
+    /* KVM_EXIT_DEBUG (reason): the exception KVM intercepted (1 = #DB: single step
+     * or a debug-register hit, 3 = #BP: an INT3), the guest RIP it reports
+     * (for #BP the address of the INT3 itself) and DR6 (#DB). */
+    uint32_t debug_vector;
+    uint64_t debug_pc;
+    uint64_t debug_dr6;
 } glint_exit;
+
+/* Guest debugging (set_debug): what the debugger asks of the hypervisor. */
+#define GLINT_HV_DEBUG_ENABLE 0x1u     /* intercept debug events at all */
+#define GLINT_HV_DEBUG_SINGLESTEP 0x2u /* exit after each guest instruction */
+#define GLINT_HV_DEBUG_SW_BP 0x4u      /* INT3 exits to the host instead of the guest's IDT */
+#define GLINT_HV_DEBUG_HW_BP 0x8u      /* the debug registers below are armed */
+#define GLINT_HV_DEBUG_HW_SLOTS 4u
+
+typedef struct glint_hv_debug {
+    uint32_t flags;                         /* GLINT_HV_DEBUG_* */
+    uint64_t addr[GLINT_HV_DEBUG_HW_SLOTS]; /* DR0..DR3 */
+    uint64_t dr7;                           /* enable, type and length bits of DR0..DR3 */
+} glint_hv_debug;
+
+/* The registers a debugger (or a core dump) shows: general, flags,
+ * segments, control registers.  Backend neutral. */
+typedef struct glint_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip, rflags;
+    uint16_t cs, ss, ds, es, fs, gs;
+    uint64_t fs_base, gs_base;
+    uint64_t cr0, cr2, cr3, cr4, efer;
+} glint_regs;
+
+/* x87 and SSE state in FXSAVE terms (what gdb's i386 target description
+ * and an NT_FPREGSET note expect). */
+typedef struct glint_fpu_regs {
+    uint8_t st[8][16]; /* 80-bit registers, each in a 16-byte slot */
+    uint16_t fcw, fsw;
+    uint8_t ftw; /* abridged tag word, FXSAVE form */
+    uint16_t fop;
+    uint64_t fip, fdp;
+    uint8_t xmm[16][16];
+    uint32_t mxcsr;
+} glint_fpu_regs;
 
 /* Opaque, fixed-size vCPU state blob (registers, system registers, FPU/SSE). */
 typedef struct glint_vcpu_state {
@@ -110,6 +152,18 @@ typedef struct glint_hv_ops {
      * GLINT_E_HYPERVISOR when the backend cannot tell; the guest then gets
      * a coarse clock. */
     glint_status (*tsc_info)(glint_hv *hv, int64_t *offset, uint32_t *khz, glint_error *err);
+    /* Guest debugging for the gdb stub.  set_debug arms (or, with flags 0,
+     * disarms) single-step and breakpoint interception; events come back from
+     * run() as GLINT_EXIT_DEBUG.  A KVM without the capability, or one that
+     * refuses a part of the request, fails with GLINT_E_HYPERVISOR and says
+     * which part (the caller decides whether to fall back). */
+    glint_status (*set_debug)(glint_hv *hv, const glint_hv_debug *dbg, glint_error *err);
+    glint_status (*get_regs)(glint_hv *hv, glint_regs *regs, glint_error *err);
+    /* Writes the general registers, RIP and RFLAGS only (segments and control
+     * registers belong to the host's entry state and are left alone). */
+    glint_status (*set_regs)(glint_hv *hv, const glint_regs *regs, glint_error *err);
+    glint_status (*get_fpu)(glint_hv *hv, glint_fpu_regs *fpu, glint_error *err);
+    glint_status (*set_fpu)(glint_hv *hv, const glint_fpu_regs *fpu, glint_error *err);
 } glint_hv_ops;
 
 extern const glint_hv_ops glint_hv_kvm_ops;

@@ -400,6 +400,13 @@ static glint_status kvm_run(glint_hv *hv, glint_exit *exit, glint_error *err) {
     case KVM_EXIT_SHUTDOWN: exit->kind = GLINT_EXIT_SHUTDOWN; return GLINT_OK;
     case KVM_EXIT_INTR: exit->kind = GLINT_EXIT_INTERRUPTED; return GLINT_OK;
     case KVM_EXIT_DIRTY_RING_FULL: exit->kind = GLINT_EXIT_DIRTY_FULL; return GLINT_OK;
+    case KVM_EXIT_DEBUG:
+        exit->kind = GLINT_EXIT_FAILED;
+        exit->what = glint_kvm_exit_reason_name(run->exit_reason);
+        exit->debug_vector = run->debug.arch.exception;
+        exit->debug_pc = run->debug.arch.pc;
+        exit->debug_dr6 = run->debug.arch.dr6;
+        return GLINT_OK;
     case KVM_EXIT_FAIL_ENTRY:
         exit->kind = GLINT_EXIT_FAILED;
         exit->detail = run->fail_entry.hardware_entry_failure_reason;
@@ -666,6 +673,133 @@ static glint_status kvm_tsc_info(glint_hv *hv, int64_t *offset, uint32_t *khz, g
     return GLINT_OK;
 }
 
+/* ---- Guest debugging (the gdb stub) ------------------------------------ */
+
+static glint_status kvm_set_debug(glint_hv *hv, const glint_hv_debug *dbg, glint_error *err) {
+    if (kvm_ioctl(hv, hv->kvm_fd, KVM_CHECK_EXTENSION,
+                  (void *)(uintptr_t)KVM_CAP_SET_GUEST_DEBUG) <= 0)
+        return glint_fail(err, GLINT_E_HYPERVISOR,
+                          "this KVM does not support guest debugging (no KVM_CAP_SET_GUEST_DEBUG)");
+    struct kvm_guest_debug gd;
+    memset(&gd, 0, sizeof gd);
+    if (dbg->flags & GLINT_HV_DEBUG_ENABLE) {
+        gd.control = KVM_GUESTDBG_ENABLE;
+        if (dbg->flags & GLINT_HV_DEBUG_SINGLESTEP) gd.control |= KVM_GUESTDBG_SINGLESTEP;
+        if (dbg->flags & GLINT_HV_DEBUG_SW_BP) gd.control |= KVM_GUESTDBG_USE_SW_BP;
+        if (dbg->flags & GLINT_HV_DEBUG_HW_BP) {
+            gd.control |= KVM_GUESTDBG_USE_HW_BP;
+            for (unsigned i = 0; i < GLINT_HV_DEBUG_HW_SLOTS; i++)
+                gd.arch.debugreg[i] = dbg->addr[i];
+            gd.arch.debugreg[7] = dbg->dr7;
+        }
+    }
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno,
+                                "KVM_SET_GUEST_DEBUG (control 0x%x) failed", gd.control);
+    return GLINT_OK;
+}
+
+static glint_status kvm_get_regs(glint_hv *hv, glint_regs *r, glint_error *err) {
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+        kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "reading vCPU registers failed");
+    memset(r, 0, sizeof *r);
+    r->rax = regs.rax;
+    r->rbx = regs.rbx;
+    r->rcx = regs.rcx;
+    r->rdx = regs.rdx;
+    r->rsi = regs.rsi;
+    r->rdi = regs.rdi;
+    r->rbp = regs.rbp;
+    r->rsp = regs.rsp;
+    r->r8 = regs.r8;
+    r->r9 = regs.r9;
+    r->r10 = regs.r10;
+    r->r11 = regs.r11;
+    r->r12 = regs.r12;
+    r->r13 = regs.r13;
+    r->r14 = regs.r14;
+    r->r15 = regs.r15;
+    r->rip = regs.rip;
+    r->rflags = regs.rflags;
+    r->cs = sregs.cs.selector;
+    r->ss = sregs.ss.selector;
+    r->ds = sregs.ds.selector;
+    r->es = sregs.es.selector;
+    r->fs = sregs.fs.selector;
+    r->gs = sregs.gs.selector;
+    r->fs_base = sregs.fs.base;
+    r->gs_base = sregs.gs.base;
+    r->cr0 = sregs.cr0;
+    r->cr2 = sregs.cr2;
+    r->cr3 = sregs.cr3;
+    r->cr4 = sregs.cr4;
+    r->efer = sregs.efer;
+    return GLINT_OK;
+}
+
+static glint_status kvm_set_regs(glint_hv *hv, const glint_regs *r, glint_error *err) {
+    struct kvm_regs regs = {
+        .rax = r->rax,
+        .rbx = r->rbx,
+        .rcx = r->rcx,
+        .rdx = r->rdx,
+        .rsi = r->rsi,
+        .rdi = r->rdi,
+        .rbp = r->rbp,
+        .rsp = r->rsp,
+        .r8 = r->r8,
+        .r9 = r->r9,
+        .r10 = r->r10,
+        .r11 = r->r11,
+        .r12 = r->r12,
+        .r13 = r->r13,
+        .r14 = r->r14,
+        .r15 = r->r15,
+        .rip = r->rip,
+        .rflags = r->rflags,
+    };
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_REGS failed");
+    return GLINT_OK;
+}
+
+static glint_status kvm_get_fpu(glint_hv *hv, glint_fpu_regs *f, glint_error *err) {
+    struct kvm_fpu fpu;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_FPU, &fpu) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_FPU failed");
+    memset(f, 0, sizeof *f);
+    memcpy(f->st, fpu.fpr, sizeof f->st);
+    f->fcw = fpu.fcw;
+    f->fsw = fpu.fsw;
+    f->ftw = fpu.ftwx;
+    f->fop = fpu.last_opcode;
+    f->fip = fpu.last_ip;
+    f->fdp = fpu.last_dp;
+    memcpy(f->xmm, fpu.xmm, sizeof f->xmm);
+    f->mxcsr = fpu.mxcsr;
+    return GLINT_OK;
+}
+
+static glint_status kvm_set_fpu(glint_hv *hv, const glint_fpu_regs *f, glint_error *err) {
+    struct kvm_fpu fpu;
+    memset(&fpu, 0, sizeof fpu);
+    memcpy(fpu.fpr, f->st, sizeof f->st);
+    fpu.fcw = f->fcw;
+    fpu.fsw = f->fsw;
+    fpu.ftwx = f->ftw;
+    fpu.last_opcode = f->fop;
+    fpu.last_ip = f->fip;
+    fpu.last_dp = f->fdp;
+    memcpy(fpu.xmm, f->xmm, sizeof f->xmm);
+    fpu.mxcsr = f->mxcsr;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_FPU failed");
+    return GLINT_OK;
+}
+
 const glint_hv_ops glint_hv_kvm_ops = {
     .name = "kvm",
     .create = kvm_create,
@@ -684,4 +818,9 @@ const glint_hv_ops glint_hv_kvm_ops = {
     .check_state = kvm_check_state,
     .collect_dirty = kvm_collect_dirty,
     .tsc_info = kvm_tsc_info,
+    .set_debug = kvm_set_debug,
+    .get_regs = kvm_get_regs,
+    .set_regs = kvm_set_regs,
+    .get_fpu = kvm_get_fpu,
+    .set_fpu = kvm_set_fpu,
 };
