@@ -9,13 +9,14 @@
 #   options (before SECONDS):
 #     --out DIR          binaries, working corpora, artifacts (default build-fuzz/ in the source tree)
 #     --elf-dir DIR      also seed the ELF target with DIR/*.elf (stripped copies), e.g. build/guests
-#     --targets "A B"    only these targets (elf wire stack)
+#     --targets "A B"    only these targets (elf wire stack gdb)
 #     --jobs N           libFuzzer -jobs/-workers N per target (default 1)
 #     --regen-seeds      rewrite tests/fuzz/corpus/{wire,stack} with gen_seeds.c, then exit
 #
 # Targets: elf   glint_elf_parse + glint_elf_load (+ layout) on arbitrary bytes   fuzz_elf.c
 #          wire  glint_msg_open + every glint_decode_* on arbitrary bytes         fuzz_wire.c
 #          stack glint_stack_peek/pop/reserve/commit on an arbitrary buffer       fuzz_stack.c
+#          gdb   the gdb remote stub (packet framing + commands) on raw bytes     fuzz_gdb.c
 # Seeds: tests/fuzz/corpus/<target>/ (checked in); new inputs found go to OUT/corpus/<target>/,
 # which later runs start from.
 
@@ -25,7 +26,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=$root/build-fuzz
 elf_dir=
-targets="elf wire stack"
+targets="elf wire stack gdb"
 jobs=1
 regen=0
 seconds=60
@@ -37,7 +38,7 @@ while (($#)); do
         --targets) targets=$2; shift 2 ;;
         --jobs) jobs=$2; shift 2 ;;
         --regen-seeds) regen=1; shift ;;
-        -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
         *)
             [[ $1 =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: bad argument '$1'" >&2; exit 64; }
             seconds=$1; shift ;;
@@ -68,8 +69,9 @@ declare -A sources=(
     [elf]="$here/fuzz_elf.c $root/host/src/elf_loader.c $root/host/src/layout.c $root/host/src/error.c ${wire_src[*]}"
     [wire]="$here/fuzz_wire.c ${wire_src[*]}"
     [stack]="$here/fuzz_stack.c ${wire_src[*]}"
+    [gdb]="$here/fuzz_gdb.c $root/host/src/gdb_packet.c $root/host/src/gdb_stub.c"
 )
-declare -A max_len=([elf]=131072 [wire]=8192 [stack]=16384)
+declare -A max_len=([elf]=131072 [wire]=8192 [stack]=16384 [gdb]=65536)
 
 status=0
 summary=()
