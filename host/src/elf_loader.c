@@ -292,3 +292,38 @@ glint_status glint_elf_load(const glint_elf_info *info, const void *data, size_t
     }
     return GLINT_OK;
 }
+
+glint_status glint_elf_find_symtab(const void *data, size_t size, glint_elf_symtab *out,
+                                   glint_error *err) {
+    const uint8_t *p = data;
+    Elf64_Ehdr eh;
+    memset(out, 0, sizeof *out);
+    glint_status st = check_header(p, size, &eh, err);
+    if (st != GLINT_OK) return st;
+    if (eh.e_shoff == 0 || eh.e_shnum == 0) return GLINT_OK; /* no section headers */
+    if (eh.e_shentsize != sizeof(Elf64_Shdr))
+        return glint_fail(err, GLINT_E_ELF, "bad e_shentsize %u", eh.e_shentsize);
+    if (!range_ok(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), size))
+        return glint_fail(err, GLINT_E_ELF, "section headers lie outside the file");
+    for (uint32_t i = 0; i < eh.e_shnum; i++) {
+        Elf64_Shdr sh;
+        memcpy(&sh, p + eh.e_shoff + (uint64_t)i * sizeof sh, sizeof sh);
+        if (sh.sh_type != SHT_SYMTAB) continue;
+        if (sh.sh_entsize != sizeof(Elf64_Sym) || sh.sh_size % sizeof(Elf64_Sym) != 0 ||
+            !range_ok(sh.sh_offset, sh.sh_size, size))
+            return glint_fail(err, GLINT_E_ELF, "malformed .symtab (section %u)", i);
+        if (sh.sh_link == 0 || sh.sh_link >= eh.e_shnum)
+            return glint_fail(err, GLINT_E_ELF, ".symtab links to section %u of %u", sh.sh_link,
+                              eh.e_shnum);
+        Elf64_Shdr str;
+        memcpy(&str, p + eh.e_shoff + (uint64_t)sh.sh_link * sizeof str, sizeof str);
+        if (str.sh_type != SHT_STRTAB || !range_ok(str.sh_offset, str.sh_size, size))
+            return glint_fail(err, GLINT_E_ELF, "malformed string table of .symtab");
+        out->sym_offset = sh.sh_offset;
+        out->count = sh.sh_size / sizeof(Elf64_Sym);
+        out->str_offset = str.sh_offset;
+        out->str_size = str.sh_size;
+        return GLINT_OK;
+    }
+    return GLINT_OK;
+}

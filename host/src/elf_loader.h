@@ -44,4 +44,19 @@ glint_status glint_elf_load(const glint_elf_info *info, const void *data, size_t
                             uint8_t *image, uint64_t image_size, uint64_t load_base,
                             glint_error *err);
 
+/* Where the symbol table is, for symbolized crash reports (symbols.c).
+ * Offsets and sizes are checked against the file; a file without .symtab
+ * (stripped) gives count 0 and GLINT_OK. */
+typedef struct glint_elf_symtab {
+    uint64_t sym_offset; /* file offset of the Elf64_Sym array */
+    uint64_t count;      /* entries */
+    uint64_t str_offset; /* file offset of the string table */
+    uint64_t str_size;
+} glint_elf_symtab;
+
+/* Finds .symtab and its string table through the section headers.
+ * GLINT_E_ELF if the section headers that lead there are malformed. */
+glint_status glint_elf_find_symtab(const void *data, size_t size, glint_elf_symtab *out,
+                                   glint_error *err);
+
 #endif

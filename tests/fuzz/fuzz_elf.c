@@ -5,7 +5,10 @@
  *                    it, and name the problem when it rejects;
  *   glint_elf_load   must succeed on whatever parse accepted and write only
  *                    inside the image (guard pages around it catch the rest);
- *   glint_layout_compute  must lay the accepted image out or refuse it.
+ *   glint_layout_compute  must lay the accepted image out or refuse it;
+ *   glint_symbols_build   must build a table from any input's section
+ *                    headers and symbol table or refuse it, and lookups in
+ *                    it stay inside it.
  * Built and run by tests/fuzz/run.sh.
  */
 #include <stdint.h>
@@ -15,6 +18,7 @@
 
 #include "elf_loader.h"
 #include "layout.h"
+#include "symbols.h"
 
 #define PAGE 4096u
 
@@ -23,9 +27,31 @@ static void check(int ok) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Symbols from whatever section headers the input has. */
+static void fuzz_symbols(const uint8_t *data, size_t size) {
+    glint_symbols *syms;
+    glint_error err;
+    glint_status st = glint_symbols_build(data, size, 0x1000, 1u << 20, &syms, &err);
+    if (st != GLINT_OK) {
+        check(st == GLINT_E_ELF || st == GLINT_E_NO_MEMORY);
+        check(err.message[0] != '\0');
+        return;
+    }
+    for (uint32_t i = 0; i < syms->count; i++) {
+        check(syms->syms[i].addr >= 0x1000 && syms->syms[i].addr < 0x1000 + (1u << 20));
+        check(syms->syms[i].name < syms->names_size);
+        check(i == 0 || syms->syms[i - 1].addr < syms->syms[i].addr);
+        uint64_t off;
+        const char *name = glint_symbols_lookup(syms, syms->syms[i].addr, &off);
+        check(name != NULL && off == 0 && strlen(name) <= GLINT_SYMBOL_NAME_MAX);
+    }
+    glint_symbols_release(syms);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     glint_elf_info info;
     glint_error err;
+    fuzz_symbols(data, size);
     glint_status st = glint_elf_parse(data, size, &info, &err);
     if (st != GLINT_OK) {
         check(st == GLINT_E_ELF || st == GLINT_E_ABI_MISMATCH);
