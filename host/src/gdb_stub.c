@@ -318,6 +318,13 @@ static void reply_stop(glint_gdb_stub *s) {
     glint_gdb_tx_reset(&s->tx);
     glint_gdb_tx_printf(&s->tx, "T%02xthread:1;", (unsigned)s->stop_signal & 0xffu);
     if (s->stop_flags & GLINT_GDB_STOP_SWBREAK) glint_gdb_tx_str(&s->tx, "swbreak:;");
+    if (s->stop_flags & GLINT_GDB_STOP_HWBREAK) glint_gdb_tx_str(&s->tx, "hwbreak:;");
+    if (s->stop_flags & GLINT_GDB_STOP_WATCH)
+        glint_gdb_tx_printf(&s->tx, "%s:%llx;",
+                            s->watch_type == 3   ? "rwatch"
+                            : s->watch_type == 4 ? "awatch"
+                                                 : "watch",
+                            (unsigned long long)s->watch_addr);
     /* The registers a backtrace starts from, to spare gdb a 'g' round trip. */
     glint_regs r;
     glint_fpu_regs f;

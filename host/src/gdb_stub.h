@@ -33,11 +33,11 @@
 #define GLINT_GDB_SIGILL 4
 #define GLINT_GDB_SIGTRAP 5
 #define GLINT_GDB_SIGABRT 6
-#define GLINT_GDB_SIGBUS 7
 #define GLINT_GDB_SIGFPE 8
 #define GLINT_GDB_SIGKILL 9
 #define GLINT_GDB_SIGSEGV 11
 #define GLINT_GDB_SIGALRM 14
+#define GLINT_GDB_SIGXCPU 24
 
 #define GLINT_GDB_MAX_BREAKPOINTS 64u
 #define GLINT_GDB_MONITOR_MAX 1024u
@@ -84,6 +84,8 @@ typedef struct glint_gdb_breakpoint {
 /* Stop flags for glint_gdb_stopped. */
 #define GLINT_GDB_STOP_SWBREAK 0x1u /* at one of the table's breakpoints (PC already adjusted) */
 #define GLINT_GDB_STOP_FATAL 0x2u   /* the guest cannot resume: any resume ends the run */
+#define GLINT_GDB_STOP_HWBREAK 0x4u /* at a hardware breakpoint */
+#define GLINT_GDB_STOP_WATCH 0x8u   /* a watchpoint (watch_type, watch_addr) triggered */
 
 typedef void (*glint_gdb_send_fn)(void *io, const uint8_t *data, size_t len);
 
@@ -97,6 +99,8 @@ typedef struct glint_gdb_stub {
     bool stopped; /* a stop has been recorded since the last resume */
     int stop_signal;
     uint32_t stop_flags;
+    int watch_type;       /* GLINT_GDB_STOP_WATCH: 2 write, 3 read, 4 access */
+    uint64_t watch_addr;  /* GLINT_GDB_STOP_WATCH: the watched address */
     uint32_t bad_packets; /* in a row; too many closes the connection */
     uint32_t bp_count;
     glint_gdb_breakpoint bps[GLINT_GDB_MAX_BREAKPOINTS];

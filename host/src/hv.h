@@ -11,6 +11,7 @@
 #define GLINT_HV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cpu.h"
@@ -30,7 +31,8 @@ typedef enum glint_exit_kind {
     GLINT_EXIT_INTERRUPTED,  /* a signal or interrupt() stopped the run */
     GLINT_EXIT_MEMORY_FAULT, /* host memory behind a slot is gone (file truncated) */
     GLINT_EXIT_DIRTY_FULL,   /* dirty-page ring full: collect_dirty, then run again */
-    GLINT_EXIT_FAILED        /* entry failure, internal error, unknown exit */
+    GLINT_EXIT_FAILED,       /* entry failure, internal error, unknown exit */
+    GLINT_EXIT_DEBUG         /* set_debug: a debug exception KVM intercepted; see debug_* */
 } glint_exit_kind;
 
 typedef struct glint_exit {
@@ -47,7 +49,7 @@ typedef struct glint_exit {
      * instruction emulation failed"); a static string. */
     const char *what;
     const char *detail_name; /* what `detail` is ("hardware reason"), or NULL */
-    /* KVM_EXIT_DEBUG (reason): the exception KVM intercepted (1 = #DB: single step
+    /* GLINT_EXIT_DEBUG: the exception KVM intercepted (1 = #DB: single step
      * or a debug-register hit, 3 = #BP: an INT3), the guest RIP it reports
      * (for #BP the address of the INT3 itself) and DR6 (#DB). */
     uint32_t debug_vector;
@@ -162,11 +164,22 @@ typedef struct glint_hv_ops {
     /* Writes the general registers, RIP and RFLAGS only (segments and control
      * registers belong to the host's entry state and are left alone). */
     glint_status (*set_regs)(glint_hv *hv, const glint_regs *regs, glint_error *err);
+    /* Writes the general registers, RIP and RFLAGS and puts the vCPU back at
+     * CPL 3 with the host's user segments: what the IRETQ at the end of an
+     * exception handler would do.  For the debugger, which resumes a guest
+     * whose breakpoint or single step the host's exception stubs reported
+     * (the stubs themselves never return to the guest). */
+    glint_status (*resume_user)(glint_hv *hv, const glint_regs *regs, glint_error *err);
     glint_status (*get_fpu)(glint_hv *hv, glint_fpu_regs *fpu, glint_error *err);
     glint_status (*set_fpu)(glint_hv *hv, const glint_fpu_regs *fpu, glint_error *err);
 } glint_hv_ops;
 
 extern const glint_hv_ops glint_hv_kvm_ops;
+
+/* Whether hardware breakpoints work on this KVM: runs a small probe VM
+ * (set up as sandboxes are) over an execute breakpoint.  why gets the
+ * finding in words either way.  (hv_probe_kvm.c) */
+bool glint_hv_probe_hw_breakpoints(char *why, size_t why_size);
 
 /* What a KVM exit the run loop does not handle was, in words (static
  * strings): "KVM_EXIT_DEBUG", "KVM internal error: instruction emulation

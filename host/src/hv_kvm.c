@@ -401,7 +401,7 @@ static glint_status kvm_run(glint_hv *hv, glint_exit *exit, glint_error *err) {
     case KVM_EXIT_INTR: exit->kind = GLINT_EXIT_INTERRUPTED; return GLINT_OK;
     case KVM_EXIT_DIRTY_RING_FULL: exit->kind = GLINT_EXIT_DIRTY_FULL; return GLINT_OK;
     case KVM_EXIT_DEBUG:
-        exit->kind = GLINT_EXIT_FAILED;
+        exit->kind = GLINT_EXIT_DEBUG;
         exit->what = glint_kvm_exit_reason_name(run->exit_reason);
         exit->debug_vector = run->debug.arch.exception;
         exit->debug_pc = run->debug.arch.pc;
@@ -766,6 +766,20 @@ static glint_status kvm_set_regs(glint_hv *hv, const glint_regs *r, glint_error 
     return GLINT_OK;
 }
 
+static glint_status kvm_resume_user(glint_hv *hv, const glint_regs *r, glint_error *err) {
+    struct kvm_sregs sregs;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_GET_SREGS failed");
+    flat_segment(&sregs.cs, GLINT_SEL_USER_CODE, 0xb, true);
+    flat_segment(&sregs.ss, GLINT_SEL_USER_DATA, 0x3, false);
+    /* KVM on SVM reports TR busy whatever was set; written back that way,
+     * the harness's CPU would refuse every OUT (see tr_type). */
+    sregs.tr.type = hv->tr_type;
+    if (kvm_ioctl(hv, hv->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+        return glint_fail_errno(err, GLINT_E_HYPERVISOR, errno, "KVM_SET_SREGS failed");
+    return kvm_set_regs(hv, r, err);
+}
+
 static glint_status kvm_get_fpu(glint_hv *hv, glint_fpu_regs *f, glint_error *err) {
     struct kvm_fpu fpu;
     if (kvm_ioctl(hv, hv->vcpu_fd, KVM_GET_FPU, &fpu) < 0)
@@ -821,6 +835,7 @@ const glint_hv_ops glint_hv_kvm_ops = {
     .set_debug = kvm_set_debug,
     .get_regs = kvm_get_regs,
     .set_regs = kvm_set_regs,
+    .resume_user = kvm_resume_user,
     .get_fpu = kvm_get_fpu,
     .set_fpu = kvm_set_fpu,
 };

@@ -161,11 +161,28 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Runs the probe guest; on failure fills out->message and returns false. */
-static bool run_probe_guest(glint_hypervisor_info *out) {
+/* A probe VM set up exactly as a sandbox is, with `code` at the image base. */
+typedef struct probe_vm {
+    glint_layout_info l;
+    uint8_t *mem;
+    glint_gmem gm;
+    glint_hv *hv;
+} probe_vm;
+
+static void probe_vm_teardown(probe_vm *vm) {
+    if (vm->hv != NULL) glint_hv_kvm_ops.destroy(vm->hv);
+    if (vm->mem != NULL) munmap(vm->mem, vm->l.total_size);
+    vm->hv = NULL;
+    vm->mem = NULL;
+}
+
+/* On failure fills msg and returns false (nothing left to tear down). */
+static bool probe_vm_setup(probe_vm *vm, const uint8_t *code, size_t code_size, uint64_t rdi,
+                           char *msg, size_t msg_size) {
     const glint_hv_ops *ops = &glint_hv_kvm_ops;
     glint_error err;
     glint_error_clear(&err);
+    memset(vm, 0, sizeof *vm);
     const glint_layout_params lp = {
         .image_size = GLINT_PAGE_SIZE,
         .entry = 0,
@@ -176,47 +193,63 @@ static bool run_probe_guest(glint_hypervisor_info *out) {
                         GLINT_EXCEPTION_STACK_SIZE + GLINT_MIN_STACK_SIZE,
         .memory_cap = 64ull << 20,
     };
-    glint_layout_info l;
-    if (glint_layout_compute(&lp, &l, &err) != GLINT_OK) {
-        snprintf(out->message, sizeof out->message, "probe layout: %.400s", err.message);
+    glint_layout_info *l = &vm->l;
+    if (glint_layout_compute(&lp, l, &err) != GLINT_OK) {
+        snprintf(msg, msg_size, "probe layout: %.400s", err.message);
         return false;
     }
-    bool ok = false;
-    glint_hv *hv = NULL;
-    const uint64_t t0 = now_ns();
     uint8_t *mem =
-        mmap(NULL, l.total_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        mmap(NULL, l->total_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) {
-        snprintf(out->message, sizeof out->message, "probe memory: %s", strerror(errno));
+        snprintf(msg, msg_size, "probe memory: %s", strerror(errno));
         return false;
     }
-    glint_gmem gm = {mem,           l.snapshot_gpa, l.snapshot_size,
-                     l.scratch_gpa, l.scratch_size, {NULL, NULL}};
-    uint8_t *snap = mem;
-    memcpy(glint_gmem_span(&gm, l.code_gpa, sizeof probe_code), probe_code, sizeof probe_code);
+    vm->mem = mem;
+    vm->gm = (glint_gmem){
+        mem, l->snapshot_gpa, l->snapshot_size, l->scratch_gpa, l->scratch_size, {NULL, NULL}};
+    memcpy(glint_gmem_span(&vm->gm, l->code_gpa, code_size), code, code_size);
     glint_pt_builder pt;
-    glint_pt_init(&pt, glint_gmem_span(&gm, l.page_tables_gpa, l.page_tables_size),
-                  l.page_tables_gpa, l.page_tables_size);
+    glint_pt_init(&pt, glint_gmem_span(&vm->gm, l->page_tables_gpa, l->page_tables_size),
+                  l->page_tables_gpa, l->page_tables_size);
     glint_cpu_entry entry;
+    if (glint_pt_map(&pt, l->code_gpa, l->code_size, GLINT_PERM_READ | GLINT_PERM_EXEC, &err) !=
+            GLINT_OK ||
+        glint_pt_map(&pt, l->stack_gpa, l->stack_size, GLINT_PERM_READ | GLINT_PERM_WRITE, &err) !=
+            GLINT_OK ||
+        glint_cpu_install(mem, l, &pt, &err) != GLINT_OK) {
+        snprintf(msg, msg_size, "probe page tables: %.400s", err.message);
+        probe_vm_teardown(vm);
+        return false;
+    }
+    glint_cpu_entry_state(&entry, l->cpu_tables_gpa, l->page_tables_gpa, l->code_gpa,
+                          l->stack_gpa + l->stack_size, rdi, GLINT_ABI_VERSION);
+    if (ops->create(&vm->hv, &err) != GLINT_OK ||
+        ops->map(vm->hv, 0, l->snapshot_gpa, l->snapshot_size, mem, 0, &err) != GLINT_OK ||
+        ops->map(vm->hv, 1, l->scratch_gpa, l->scratch_size, mem + l->snapshot_size, 0, &err) !=
+            GLINT_OK ||
+        ops->set_entry(vm->hv, &entry, &err) != GLINT_OK) {
+        snprintf(msg, msg_size, "probe VM setup: %.400s", err.message);
+        probe_vm_teardown(vm);
+        return false;
+    }
+    return true;
+}
+
+/* Runs the probe guest; on failure fills out->message and returns false. */
+static bool run_probe_guest(glint_hypervisor_info *out) {
+    const glint_hv_ops *ops = &glint_hv_kvm_ops;
+    glint_error err;
+    glint_error_clear(&err);
+    bool ok = false;
+    const uint64_t t0 = now_ns();
+    probe_vm vm;
+    if (!probe_vm_setup(&vm, probe_code, sizeof probe_code, PROBE_VALUE, out->message,
+                        sizeof out->message))
+        return false;
+    glint_hv *hv = vm.hv;
+    const glint_layout_info l = vm.l;
+    glint_gmem gm = vm.gm;
     glint_exit ex;
-    if (glint_pt_map(&pt, l.code_gpa, l.code_size, GLINT_PERM_READ | GLINT_PERM_EXEC, &err) !=
-            GLINT_OK ||
-        glint_pt_map(&pt, l.stack_gpa, l.stack_size, GLINT_PERM_READ | GLINT_PERM_WRITE, &err) !=
-            GLINT_OK ||
-        glint_cpu_install(snap, &l, &pt, &err) != GLINT_OK) {
-        snprintf(out->message, sizeof out->message, "probe page tables: %.400s", err.message);
-        goto done;
-    }
-    glint_cpu_entry_state(&entry, l.cpu_tables_gpa, l.page_tables_gpa, l.code_gpa,
-                          l.stack_gpa + l.stack_size, PROBE_VALUE, GLINT_ABI_VERSION);
-    if (ops->create(&hv, &err) != GLINT_OK ||
-        ops->map(hv, 0, l.snapshot_gpa, l.snapshot_size, mem, 0, &err) != GLINT_OK ||
-        ops->map(hv, 1, l.scratch_gpa, l.scratch_size, mem + l.snapshot_size, 0, &err) !=
-            GLINT_OK ||
-        ops->set_entry(hv, &entry, &err) != GLINT_OK) {
-        snprintf(out->message, sizeof out->message, "probe VM setup: %.400s", err.message);
-        goto done;
-    }
     /* First exit: the OUT, carrying the value through an SSE register. */
     if (ops->run(hv, &ex, &err) != GLINT_OK) {
         snprintf(out->message, sizeof out->message, "probe KVM_RUN: %.400s", err.message);
@@ -272,8 +305,42 @@ static bool run_probe_guest(glint_hypervisor_info *out) {
     out->probe_ns = now_ns() - t0;
     ok = true;
 done:
-    if (hv != NULL) ops->destroy(hv);
-    munmap(mem, l.total_size);
+    probe_vm_teardown(&vm);
+    return ok;
+}
+
+/* CPL-3 code for the hardware-breakpoint probe: the breakpoint is on the
+ * second NOP; the OUT says it did not fire. */
+static const uint8_t hw_probe_code[] = {0x90, 0x90, 0xe6, GLINT_PORT_DONE, 0x0f, 0x0b};
+
+bool glint_hv_probe_hw_breakpoints(char *why, size_t why_size) {
+    probe_vm vm;
+    glint_error err;
+    glint_exit ex;
+    if (!probe_vm_setup(&vm, hw_probe_code, sizeof hw_probe_code, 0, why, why_size)) return false;
+    bool ok = false;
+    const uint64_t target = vm.l.code_gpa + 1;
+    glint_hv_debug dbg = {.flags = GLINT_HV_DEBUG_ENABLE | GLINT_HV_DEBUG_HW_BP,
+                          .addr = {target},
+                          .dr7 = 0x1}; /* L0, execute, length 1 */
+    if (glint_hv_kvm_ops.set_debug(vm.hv, &dbg, &err) != GLINT_OK) {
+        snprintf(why, why_size, "%s", err.message);
+    } else if (glint_hv_kvm_ops.run(vm.hv, &ex, &err) != GLINT_OK) {
+        snprintf(why, why_size, "KVM_RUN: %s", err.message);
+    } else if (ex.kind == GLINT_EXIT_DEBUG && ex.debug_vector == 1 && ex.debug_pc == target) {
+        ok = true;
+        snprintf(why, why_size, "debug registers fire for CPL-3 code (KVM_SET_GUEST_DEBUG)");
+    } else if (ex.kind == GLINT_EXIT_IO && ex.port == GLINT_PORT_DONE) {
+        snprintf(why, why_size,
+                 "this KVM accepts KVM_SET_GUEST_DEBUG but its debug registers do not fire for "
+                 "CPL-3 guest code (probe: an execute breakpoint was run over)");
+    } else {
+        snprintf(why, why_size,
+                 "an execute breakpoint ended in exit kind %d (reason %u, vector %u, pc 0x%" PRIx64
+                 "), not a debug exit at 0x%" PRIx64,
+                 (int)ex.kind, ex.reason, ex.debug_vector, ex.debug_pc, target);
+    }
+    probe_vm_teardown(&vm);
     return ok;
 }
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,6 +21,7 @@
 #include "counted.h"
 #include "cpu.h"
 #include "hash.h"
+#include "symbols.h"
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
@@ -107,6 +109,7 @@ void glint_image_release(glint_image *img) {
     if (atomic_fetch_sub_explicit(&img->refs, 1, memory_order_acq_rel) != 1) return;
     if (img->fd >= 0) close(img->fd);
     glint_function_table_release(img->functions);
+    glint_symbols_release(img->symbols);
     free(img);
 }
 
@@ -192,12 +195,26 @@ static void write_peb(uint8_t *mem, const glint_layout_info *l, const glint_conf
     memcpy(mem + (l->peb_gpa - l->snapshot_gpa), &peb, sizeof peb);
 }
 
+void glint_image_inherit(glint_image *img, const glint_image *from) {
+    glint_symbols_retain(from->symbols);
+    img->symbols = from->symbols;
+    memcpy(img->name, from->name, sizeof img->name);
+}
+
 glint_status glint_image_build(glint_counters *c, const glint_layout_info *l,
                                const glint_elf_info *elf, const void *elf_data, size_t elf_size,
-                               const glint_config *cfg, glint_image **out, glint_error *err) {
+                               const char *name, const glint_config *cfg, glint_image **out,
+                               glint_error *err) {
     glint_image *img;
     glint_status st = glint_image_new(c, l, glint_image_elf_hash(elf_data, elf_size), &img, err);
     if (st != GLINT_OK) return st;
+    if (name != NULL) {
+        const char *slash = strrchr(name, '/');
+        snprintf(img->name, sizeof img->name, "%s", slash != NULL ? slash + 1 : name);
+    }
+    if (glint_symbols_build(c, elf_data, elf_size, l->code_gpa, l->code_size, &img->symbols,
+                            NULL) != GLINT_OK)
+        img->symbols = NULL;
     uint8_t *mem = glint_counted_mmap(c, NULL, l->snapshot_size, PROT_READ | PROT_WRITE, MAP_SHARED,
                                       img->fd, 0);
     if (mem == MAP_FAILED) {

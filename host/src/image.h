@@ -56,6 +56,8 @@ typedef struct glint_image {
     uint64_t elf_hash;               /* glint_image_elf_hash() of the guest binary */
     glint_function_table *functions; /* owned reference, or NULL (not initialised yet) */
     glint_pt_pool pt_pool;           /* table pages in use in this memory */
+    struct glint_symbols *symbols;   /* owned reference: the guest's functions, or NULL */
+    char name[64];                   /* guest file name for core files, or "" */
 } glint_image;
 
 /* An empty image of l->total_size bytes (a sparse memfd that can be sealed);
@@ -64,10 +66,16 @@ glint_status glint_image_new(glint_counters *c, const glint_layout_info *l, uint
                              glint_image **out, glint_error *err);
 /* Builds the initial image of a guest: the ELF loaded at l->code_gpa, the
  * PEB (from cfg), init data, the host's CPU tables and stubs, and the page
- * tables.  cfg->init_data is read here and not kept. */
+ * tables; the ELF's function symbols (a malformed or missing symbol table
+ * leaves none: they only name code in crash reports) and its name (NULL or
+ * a path: the file name is kept).  cfg->init_data is read here and not
+ * kept. */
 glint_status glint_image_build(glint_counters *c, const glint_layout_info *l,
                                const glint_elf_info *elf, const void *elf_data, size_t elf_size,
-                               const glint_config *cfg, glint_image **out, glint_error *err);
+                               const char *name, const glint_config *cfg, glint_image **out,
+                               glint_error *err);
+/* A new image takes over what describes the guest binary from another. */
+void glint_image_inherit(glint_image *img, const glint_image *from);
 /* Seals the memfd against writes and resizing: the memory of a snapshot can
  * never change under the sandboxes mapping it. */
 glint_status glint_image_seal(glint_image *img, glint_error *err);

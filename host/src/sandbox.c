@@ -85,6 +85,8 @@ glint_status glint_config_validate(const glint_config *c, glint_error *err) {
         return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "log_level %d out of range",
                           (int)c->log_level);
     if (c->memory_cap == 0) return glint_fail(err, GLINT_E_TOO_SMALL, "memory_cap is 0");
+    if (c->core_dir != NULL && c->core_dir[0] == '\0')
+        return glint_fail(err, GLINT_E_INVALID_ARGUMENT, "core_dir is empty (NULL: no core files)");
     if (c->memory_cap > 2 * GLINT_MAX_MEMORY_SIZE)
         return glint_fail(err, GLINT_E_TOO_BIG, "memory_cap %" PRIu64 " exceeds %llu",
                           c->memory_cap, (unsigned long long)(2 * GLINT_MAX_MEMORY_SIZE));
@@ -110,6 +112,16 @@ glint_sandbox *glint_sb_alloc(const glint_config *cfg) {
     sb->counters = counted;
     sb->cfg = *cfg;
     sb->cfg.init_data = NULL; /* copied into the image; never kept */
+    /* The caller's string may go away: keep a copy, and no pointer in cfg
+     * (snapshots copy cfg and outlive the sandbox). */
+    sb->cfg.core_dir = NULL;
+    if (cfg->core_dir != NULL) {
+        sb->core_dir = glint_counted_strdup(&sb->counters, cfg->core_dir);
+        if (sb->core_dir == NULL) {
+            free(sb);
+            return NULL;
+        }
+    }
     sb->hv_ops = &glint_hv_kvm_ops;
     int sig = cfg->cancel_signal != 0 ? cfg->cancel_signal : glint_default_cancel_signal();
     sb->cancel = glint_kill_handle_new(&sb->counters, sig);
@@ -204,9 +216,10 @@ glint_status glint_sb_sync_log_level(glint_sandbox *sb) {
     return GLINT_OK;
 }
 
-glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const void *elf_data,
-                                              size_t elf_size, glint_sandbox **out,
-                                              glint_error *err) {
+/* name: the guest's file (core files are named after it), or NULL. */
+static glint_status create_from_memory(const glint_config *cfg, const void *elf_data,
+                                       size_t elf_size, const char *name, glint_sandbox **out,
+                                       glint_error *err) {
     glint_config defaults;
     glint_elf_info elf;
     glint_layout_info layout;
@@ -236,7 +249,8 @@ glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const voi
     glint_sandbox *sb = glint_sb_alloc(cfg);
     if (sb == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory");
     glint_image *image = NULL;
-    st = glint_image_build(&sb->counters, &layout, &elf, elf_data, elf_size, cfg, &image, err);
+    st =
+        glint_image_build(&sb->counters, &layout, &elf, elf_data, elf_size, name, cfg, &image, err);
     if (st == GLINT_OK) st = glint_sb_attach_image(sb, image, err);
     glint_image_release(image); /* the sandbox holds its own reference */
     if (st != GLINT_OK) goto fail;
@@ -252,6 +266,12 @@ glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const voi
 fail:
     glint_sandbox_destroy(sb);
     return st;
+}
+
+glint_status glint_sandbox_create_from_memory(const glint_config *cfg, const void *elf_data,
+                                              size_t elf_size, glint_sandbox **out,
+                                              glint_error *err) {
+    return create_from_memory(cfg, elf_data, elf_size, NULL, out, err);
 }
 
 glint_status glint_sandbox_create(const glint_config *cfg, const char *elf_path,
@@ -287,7 +307,7 @@ glint_status glint_sandbox_create(const glint_config *cfg, const char *elf_path,
                             : glint_fail(err, GLINT_E_IO, "%s shrank while being read", elf_path);
         goto out;
     }
-    status = glint_sandbox_create_from_memory(cfg, data, size, out, err);
+    status = create_from_memory(cfg, data, size, elf_path, out, err);
     if (status == GLINT_OK) (*out)->counters.host_allocations += counted.host_allocations;
 out:
     free(data);
@@ -297,6 +317,7 @@ out:
 
 void glint_sandbox_destroy(glint_sandbox *sb) {
     if (sb == NULL) return;
+    glint_debug_destroy(sb);
     glint_sb_cancel_teardown(sb);
     if (sb->hv != NULL) sb->hv_ops->destroy(sb->hv);
     glint_sb_world_release(sb);
@@ -305,6 +326,7 @@ void glint_sandbox_destroy(glint_sandbox *sb) {
     glint_image_release(sb->image);
     glint_function_table_release(sb->functions);
     glint_host_function_table_free(&sb->host_functions);
+    free(sb->core_dir);
     for (uint32_t i = 0; i < 2; i++) {
         free(sb->dirty_bitmaps[i]);
         free(sb->host_dirty[i]);

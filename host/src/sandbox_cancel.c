@@ -172,6 +172,32 @@ void glint_sb_end_run(glint_sandbox *sb) {
     sb->tls_outer = NULL;
 }
 
+void glint_sb_pause_deadline(glint_sandbox *sb, uint64_t *left) {
+    *left = 0;
+    if (sb->deadline_ns == 0) return;
+    uint64_t now = glint_monotonic_ns();
+    /* Already passed: resume gives it 1 ns, and the run loop ends the call. */
+    *left = sb->deadline_ns > now ? sb->deadline_ns - now : 1;
+    struct itimerspec off;
+    memset(&off, 0, sizeof off);
+    glint_counted_timer_settime(&sb->counters, sb->deadline_timer, &off);
+}
+
+glint_status glint_sb_resume_deadline(glint_sandbox *sb, uint64_t left) {
+    if (left == 0 || sb->deadline_ns == 0) return GLINT_OK;
+    /* As in arm_deadline: the absolute deadline before the timer. */
+    uint64_t now = glint_monotonic_ns();
+    sb->deadline_ns = left > UINT64_MAX - now ? UINT64_MAX : now + left;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(left / 1000000000ull);
+    its.it_value.tv_nsec = (long)(left % 1000000000ull);
+    if (glint_counted_timer_settime(&sb->counters, sb->deadline_timer, &its) != 0)
+        return glint_sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "timer_settime failed: %s",
+                             strerror(errno));
+    return GLINT_OK;
+}
+
 void glint_sb_cancel_teardown(glint_sandbox *sb) {
     if (sb->cancel == NULL) return;
     /* A glint_sandbox_kill that began before destroy reads the sandbox until

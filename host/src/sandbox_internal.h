@@ -15,6 +15,9 @@
  *   snapshot_file.c   snapshot files
  *   sandbox_world.c   the world page: a sandbox's clock and entropy (the
  *                     arithmetic is world.c's)
+ *   crash.c           what a failed run leaves: backtrace in the message,
+ *                     core files (docs/debugging.md)
+ *   debug.c           the gdb stub's session: socket, stops in the run loop
  */
 #ifndef GLINT_SANDBOX_INTERNAL_H
 #define GLINT_SANDBOX_INTERNAL_H
@@ -38,6 +41,8 @@
 #include "paging.h"
 #include "trace.h"
 #include "world.h"
+
+typedef struct glint_debug glint_debug; /* debug.c */
 
 /* Memory slots. */
 #define GLINT_SLOT_SNAPSHOT 0u
@@ -161,6 +166,10 @@ struct glint_sandbox {
     uint64_t timer_thread_id; /* ... identified beyond its (reusable) TID */
     uint64_t deadline_ns;     /* absolute CLOCK_MONOTONIC deadline of this call, 0 = none */
     glint_sandbox *tls_outer; /* sandbox running on this thread when this run began */
+
+    /* Debugging (docs/debugging.md). */
+    char *core_dir;     /* copy of cfg.core_dir (cfg's pointer is dropped), or NULL */
+    glint_debug *debug; /* gdb session (debug.c), or NULL */
 };
 
 /* ---- sandbox.c ---- */
@@ -239,6 +248,44 @@ void glint_sb_world_restored(glint_sandbox *sb, const glint_snapshot *snap);
 /* What a snapshot records: the guest's monotonic clock now, the offset. */
 void glint_sb_world_snapshot(glint_sandbox *sb, glint_snapshot *snap);
 void glint_sb_world_release(glint_sandbox *sb);
+/* ---- sandbox_cancel.c: the debugger holds the guest ---- */
+/* Stops the deadline clock while a debugger holds the guest (*left: what
+ * remained, 0 if no deadline) / starts it again with that time. */
+void glint_sb_pause_deadline(glint_sandbox *sb, uint64_t *left);
+glint_status glint_sb_resume_deadline(glint_sandbox *sb, uint64_t left);
+
+/* ---- crash.c ---- */
+struct glint_exception_record;
+/* The guest's registers at an exception the stubs reported. */
+void glint_regs_from_record(const struct glint_exception_record *rec, glint_regs *regs);
+/* Linux signal number for a CPU exception vector (SIGSEGV, SIGILL ...). */
+int glint_signal_for_vector(uint64_t vector);
+/* The run is failing with sb->last_error set, the guest stopped with regs
+ * (NULL: read them from the vCPU): an attached debugger sees the stop
+ * (signal), the message gets the guest's backtrace, and with a core
+ * directory (and core) an ELF core file is written and named in it. */
+void glint_sb_crash_report(glint_sandbox *sb, const glint_regs *regs, int signal, bool core);
+
+/* ---- debug.c ---- */
+/* Run-loop hooks; all are no-ops without a debug session (sb->debug).
+ * run_start: before the first KVM_RUN of a run (waits for gdb the first
+ * time, stops there if asked, inserts breakpoints).  run_end: after the run
+ * loop, whatever its outcome (removes breakpoints; tells gdb about a failed
+ * run that did not stop yet). */
+glint_status glint_debug_run_start(glint_sandbox *sb);
+void glint_debug_run_end(glint_sandbox *sb, glint_status st);
+/* An exception the stubs reported: a breakpoint or single step of the
+ * debugger is served and the guest resumed (*resumed); anything else is
+ * left to the caller (a fault).  Errors end the run. */
+glint_status glint_debug_exception(glint_sandbox *sb, const struct glint_exception_record *rec,
+                                   bool *resumed);
+/* The vCPU was interrupted for no kill or deadline: gdb's Ctrl-C? */
+glint_status glint_debug_interrupted(glint_sandbox *sb);
+/* A KVM_EXIT_DEBUG (hardware breakpoint or watchpoint). */
+glint_status glint_debug_hw_event(glint_sandbox *sb, const glint_exit *ex);
+/* A failing run: stop in the debugger with the guest's registers (fatal). */
+void glint_debug_fatal_stop(glint_sandbox *sb, const glint_regs *regs, int signal);
+void glint_debug_destroy(glint_sandbox *sb);
 
 /* ---- snapshot.c ---- */
 /* An empty snapshot (refs 1), counted in c; NULL when out of memory. */

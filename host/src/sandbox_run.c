@@ -21,6 +21,7 @@
  * poisoning error.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,7 @@ static glint_status handle_abort(glint_sandbox *sb) {
     glint_sb_fail(sb, GLINT_E_GUEST_ABORT, "guest aborted with code %d: %.*s", code, (int)text_len,
                   text);
     sb->last_error.guest_code = code;
+    glint_sb_crash_report(sb, NULL, SIGABRT, true);
     return glint_sb_poison(sb);
 }
 
@@ -205,6 +207,12 @@ static glint_status handle_exception(glint_sandbox *sb) {
     glint_exception_record rec;
     if (!glint_gmem_read(&sb->gmem, sb->layout.metadata_gpa, &rec, sizeof rec))
         return glint_sb_fail_poison(sb, GLINT_E_PROTOCOL, "exception record unreadable");
+    if (sb->debug != NULL) {
+        /* A debugger's breakpoint or single step: served, and the guest goes on. */
+        bool resumed;
+        glint_status st = glint_debug_exception(sb, &rec, &resumed);
+        if (st != GLINT_OK || resumed) return st;
+    }
     const glint_layout_info *l = &sb->layout;
     bool overflow =
         rec.vector == 14 && rec.cr2 >= l->stack_gpa - GLINT_PAGE && rec.cr2 < l->stack_gpa;
@@ -244,6 +252,9 @@ static glint_status handle_exception(glint_sandbox *sb) {
     e->rip = rec.rip;
     e->cr2 = rec.cr2;
     e->error_code = rec.error_code;
+    glint_regs regs;
+    glint_regs_from_record(&rec, &regs);
+    glint_sb_crash_report(sb, &regs, glint_signal_for_vector(rec.vector), true);
     return glint_sb_poison(sb);
 }
 
@@ -288,12 +299,23 @@ static glint_status fail_cancelled(glint_sandbox *sb) {
 
 static glint_status fail_deadline(glint_sandbox *sb) {
     sb->pending_io = true;
-    return glint_sb_fail_poison(sb, GLINT_E_DEADLINE,
-                                "call exceeded its deadline of %" PRIu64 " ns",
-                                sb->cfg.call_deadline_ns);
+    glint_sb_fail(sb, GLINT_E_DEADLINE, "call exceeded its deadline of %" PRIu64 " ns",
+                  sb->cfg.call_deadline_ns);
+    glint_sb_crash_report(sb, NULL, SIGXCPU, true);
+    return glint_sb_poison(sb);
 }
 
+static glint_status run_loop(glint_sandbox *sb);
+
 glint_status glint_sb_run_until_done(glint_sandbox *sb) {
+    if (sb->debug == NULL) return run_loop(sb);
+    glint_status st = glint_debug_run_start(sb);
+    if (st == GLINT_OK) st = run_loop(sb);
+    glint_debug_run_end(sb, st);
+    return st;
+}
+
+static glint_status run_loop(glint_sandbox *sb) {
     glint_exit ex;
     glint_status st;
     for (;;) {
@@ -319,12 +341,13 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
                 continue;
             }
             sb->pending_io = true;
-            glint_sb_fail_poison(sb, GLINT_E_UNKNOWN_PORT,
-                                 "guest %s port 0x%x (%u byte%s, count %u) at RIP 0x%" PRIx64
-                                 ": not part of the protocol",
-                                 ex.is_write ? "wrote to" : "read from", ex.port, ex.size,
-                                 ex.size == 1 ? "" : "s", ex.count, guest_rip(sb));
-            return sb->last_error.code;
+            glint_sb_fail(sb, GLINT_E_UNKNOWN_PORT,
+                          "guest %s port 0x%x (%u byte%s, count %u) at RIP 0x%" PRIx64
+                          ": not part of the protocol",
+                          ex.is_write ? "wrote to" : "read from", ex.port, ex.size,
+                          ex.size == 1 ? "" : "s", ex.count, guest_rip(sb));
+            glint_sb_crash_report(sb, NULL, SIGSEGV, true);
+            return glint_sb_poison(sb);
         case GLINT_EXIT_MMIO: {
             sb->counters.exits_mmio++;
             sb->pending_io = true;
@@ -340,6 +363,7 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
             sb->last_error.gpa = ex.gpa;
             sb->last_error.rip = rip;
             sb->last_error.has_fault = true;
+            glint_sb_crash_report(sb, NULL, SIGSEGV, true);
             return glint_sb_poison(sb);
         }
         case GLINT_EXIT_HLT:
@@ -359,6 +383,8 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
                 return fail_deadline(sb);
             /* A stale or foreign signal: clear and re-enter. */
             sb->hv_ops->clear_interrupt(sb->hv);
+            /* ... or gdb's Ctrl-C (its connection signals the vCPU thread). */
+            if (sb->debug != NULL && (st = glint_debug_interrupted(sb)) != GLINT_OK) return st;
             continue;
         }
         case GLINT_EXIT_MEMORY_FAULT:
@@ -375,6 +401,14 @@ glint_status glint_sb_run_until_done(glint_sandbox *sb) {
                                            &sb->last_error);
             if (st != GLINT_OK) return glint_sb_poison(sb);
             continue;
+        case GLINT_EXIT_DEBUG:
+            sb->counters.exits_other++;
+            /* Only a debugger arms hardware breakpoints (debug.c). */
+            if (sb->debug != NULL) {
+                if ((st = glint_debug_hw_event(sb, &ex)) != GLINT_OK) return st;
+                continue;
+            }
+            /* fallthrough */
         case GLINT_EXIT_FAILED:
             sb->counters.exits_other++;
             return glint_sb_fail_poison(

@@ -151,6 +151,7 @@ glint_status glint_sandbox_snapshot(glint_sandbox *sb, glint_snapshot **out) {
     if ((st = glint_image_seal(img, &sb->last_error)) != GLINT_OK) goto fail;
     img->functions = glint_function_table_retain(sb->functions);
     img->pt_pool = sb->pt_pool;
+    glint_image_inherit(img, sb->image); /* symbols and name, for crash reports */
     snap->image = glint_image_retain(img);
     snap->cfg = sb->cfg;
     glint_sb_world_snapshot(sb, snap);
@@ -265,6 +266,8 @@ glint_status glint_sandbox_create_from_snapshot(glint_snapshot *snap, const glin
         merged.fixed_entropy = cfg->fixed_entropy;
         memcpy(merged.entropy_seed, cfg->entropy_seed, sizeof merged.entropy_seed);
         merged.max_call_depth = cfg->max_call_depth;
+        merged.core_dir = cfg->core_dir;
+        merged.core_max_size = cfg->core_max_size;
     }
     glint_config check = merged;
     check.init_data_size = 0; /* already in the image */

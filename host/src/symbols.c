@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counted.h"
 #include "elf_loader.h"
 
 typedef struct candidate {
@@ -29,14 +30,14 @@ static int cmp_candidate(const void *a, const void *b) {
     return 0;
 }
 
-glint_status glint_symbols_build(const void *elf, size_t size, uint64_t base, uint64_t image_size,
-                                 glint_symbols **out, glint_error *err) {
+glint_status glint_symbols_build(glint_counters *cnt, const void *elf, size_t size, uint64_t base,
+                                 uint64_t image_size, glint_symbols **out, glint_error *err) {
     const uint8_t *p = elf;
     glint_elf_symtab tab;
     *out = NULL;
     glint_status st = glint_elf_find_symtab(elf, size, &tab, err);
     if (st != GLINT_OK) return st;
-    glint_symbols *s = calloc(1, sizeof *s);
+    glint_symbols *s = glint_counted_calloc(cnt, 1, sizeof *s);
     if (s == NULL) return glint_fail(err, GLINT_E_NO_MEMORY, "out of memory for symbols");
     atomic_init(&s->refs, 1);
     s->base = base;
@@ -46,7 +47,7 @@ glint_status glint_symbols_build(const void *elf, size_t size, uint64_t base, ui
     size_t names = 0;
     if (tab.count > 0) {
         uint64_t limit = tab.count < GLINT_SYMBOLS_MAX ? tab.count : GLINT_SYMBOLS_MAX;
-        c = calloc((size_t)limit, sizeof *c);
+        c = glint_counted_calloc(cnt, (size_t)limit, sizeof *c);
         if (c == NULL) {
             st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory for %" PRIu64 " symbols", limit);
             goto fail;
@@ -82,8 +83,8 @@ glint_status glint_symbols_build(const void *elf, size_t size, uint64_t base, ui
         }
         n = kept;
     }
-    s->syms = calloc(n ? (size_t)n : 1, sizeof *s->syms);
-    s->names = calloc(names ? names : 1, 1);
+    s->syms = glint_counted_calloc(cnt, n ? (size_t)n : 1, sizeof *s->syms);
+    s->names = glint_counted_calloc(cnt, names ? names : 1, 1);
     if (s->syms == NULL || s->names == NULL) {
         st = glint_fail(err, GLINT_E_NO_MEMORY, "out of memory for symbols");
         goto fail;

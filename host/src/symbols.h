@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "glint/glint.h"
 
 #define GLINT_SYMBOLS_MAX 1000000u /* function symbols kept from one ELF */
 #define GLINT_SYMBOL_NAME_MAX 255u /* longer names are cut */
@@ -45,9 +46,10 @@ typedef struct glint_symbols {
 /* Builds the table from the ELF's .symtab (STT_FUNC symbols inside the
  * image), for an image of image_size bytes loaded at base.  A stripped ELF
  * gives an empty table.  Errors: GLINT_E_ELF (malformed section headers or
- * symbol table), GLINT_E_NO_MEMORY.  The result has one reference. */
-glint_status glint_symbols_build(const void *elf, size_t size, uint64_t base, uint64_t image_size,
-                                 glint_symbols **out, glint_error *err);
+ * symbol table), GLINT_E_NO_MEMORY.  The result has one reference.
+ * Allocations are counted in c (may be NULL). */
+glint_status glint_symbols_build(glint_counters *c, const void *elf, size_t size, uint64_t base,
+                                 uint64_t image_size, glint_symbols **out, glint_error *err);
 void glint_symbols_retain(glint_symbols *s);
 void glint_symbols_release(glint_symbols *s); /* NULL is ignored */
 

@@ -33,6 +33,9 @@ static void usage(FILE *f) {
           "  --output BYTES       output buffer size (default 16384)\n"
           "  --deadline-ms MS     per-call deadline (default none)\n"
           "  --log-level LEVEL    trace|debug|info|warn|error|off (default info)\n"
+          "  --gdb PORT           call: wait for gdb on 127.0.0.1:PORT (0: any free port)\n"
+          "                       before the guest's first instruction (docs/debugging.md)\n"
+          "  --core-dir DIR       write an ELF core file of a crashed guest into DIR\n"
           "bytes arguments and results are written in hex.\n",
           f);
 }
@@ -262,12 +265,17 @@ int main(int argc, char **argv) {
         return doctor(brief);
     }
     int ai = 2;
+    long gdb_port = -1;
     for (; ai < argc && strncmp(argv[ai], "--", 2) == 0; ai += 2) {
         const char *opt = argv[ai], *val = ai + 1 < argc ? argv[ai + 1] : NULL;
         uint64_t n;
         if (val == NULL) {
             fprintf(stderr, "glint: option %s needs a value\n", opt);
             return 1;
+        }
+        if (strcmp(opt, "--core-dir") == 0) {
+            cfg.core_dir = val;
+            continue;
         }
         if (strcmp(opt, "--log-level") == 0) {
             int found = -1;
@@ -294,7 +302,13 @@ int main(int argc, char **argv) {
             cfg.output_size = n;
         else if (strcmp(opt, "--deadline-ms") == 0)
             cfg.call_deadline_ns = n * 1000000ull;
-        else {
+        else if (strcmp(opt, "--gdb") == 0) {
+            if (n > 65535) {
+                fprintf(stderr, "glint: --gdb port %s is not 0..65535\n", val);
+                return 1;
+            }
+            gdb_port = (long)n;
+        } else {
             fprintf(stderr, "glint: unknown option %s\n", opt);
             usage(stderr);
             return 1;
@@ -312,6 +326,26 @@ int main(int argc, char **argv) {
     if (st != GLINT_OK) {
         report_error("create", st, &err);
         return 2;
+    }
+    if (gdb_port >= 0) {
+        if (!is_call) {
+            fprintf(stderr, "glint: --gdb is for glint call\n");
+            glint_sandbox_destroy(sb);
+            return 1;
+        }
+        uint16_t port = 0;
+        st = glint_sandbox_debug_listen(sb, NULL, (uint16_t)gdb_port, &port);
+        if (st != GLINT_OK) {
+            report_error("listening for gdb", st, glint_sandbox_last_error(sb));
+            glint_sandbox_destroy(sb);
+            return 2;
+        }
+        /* One line, flushed: scripts wait for it to learn the port. */
+        fprintf(stderr,
+                "glint: waiting for gdb on 127.0.0.1:%u before the guest's first instruction: "
+                "gdb %s -ex 'target remote 127.0.0.1:%u'\n",
+                port, path, port);
+        fflush(stderr);
     }
     st = glint_sandbox_initialize(sb);
     if (st != GLINT_OK) {

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void fuzz_symbols(const uint8_t *data, size_t size) {
     glint_symbols *syms;
     glint_error err;
-    glint_status st = glint_symbols_build(data, size, 0x1000, 1u << 20, &syms, &err);
+    glint_status st = glint_symbols_build(NULL, data, size, 0x1000, 1u << 20, &syms, &err);
     if (st != GLINT_OK) {
         check(st == GLINT_E_ELF || st == GLINT_E_NO_MEMORY);
         check(err.message[0] != '\0');

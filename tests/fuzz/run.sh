@@ -66,7 +66,7 @@ fi
 
 fuzz_flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 declare -A sources=(
-    [elf]="$here/fuzz_elf.c $root/host/src/elf_loader.c $root/host/src/layout.c $root/host/src/error.c $root/host/src/symbols.c ${wire_src[*]}"
+    [elf]="$here/fuzz_elf.c $root/host/src/elf_loader.c $root/host/src/layout.c $root/host/src/error.c $root/host/src/symbols.c $root/host/src/counted.c ${wire_src[*]}"
     [wire]="$here/fuzz_wire.c ${wire_src[*]}"
     [stack]="$here/fuzz_stack.c ${wire_src[*]}"
     [gdb]="$here/fuzz_gdb.c $root/host/src/gdb_packet.c $root/host/src/gdb_stub.c"

@@ -105,7 +105,7 @@ static glint_status build_guarded(const synth *s, glint_symbols **out) {
     assert_int_equal(guarded_alloc(&g, s->size), 0);
     memcpy(g.data, s->buf, s->size);
     glint_error err;
-    glint_status st = glint_symbols_build(g.data, s->size, BASE, IMAGE, out, &err);
+    glint_status st = glint_symbols_build(NULL, g.data, s->size, BASE, IMAGE, out, &err);
     if (st != GLINT_OK) assert_true(err.message[0] != 0);
     guarded_free(&g);
     return st;
@@ -220,7 +220,7 @@ static void test_long_name(void **state) {
     sym[1].st_name = 1;
     glint_symbols *t;
     glint_error err;
-    assert_int_equal(glint_symbols_build(elf, name_off + 1001, BASE, IMAGE, &t, &err), GLINT_OK);
+    assert_int_equal(glint_symbols_build(NULL, elf, name_off + 1001, BASE, IMAGE, &t, &err), GLINT_OK);
     const char *n = glint_symbols_lookup(t, BASE + 0x100, NULL);
     assert_non_null(n);
     assert_int_equal(strlen(n), GLINT_SYMBOL_NAME_MAX);
@@ -241,7 +241,7 @@ static void test_real_guest(void **state) {
     glint_error err;
     assert_int_equal(glint_elf_parse(data, size, &info, &err), GLINT_OK);
     glint_symbols *t;
-    assert_int_equal(glint_symbols_build(data, size, BASE, info.image_size, &t, &err), GLINT_OK);
+    assert_int_equal(glint_symbols_build(NULL, data, size, BASE, info.image_size, &t, &err), GLINT_OK);
     assert_true(t->count > 50);
     /* The entry point is _start. */
     uint64_t off = 1;

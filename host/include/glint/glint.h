@@ -101,6 +101,13 @@ typedef struct glint_config {
      * guest -> host -> guest ... at most this many guest calls deep below the
      * outermost one.  Default 8; 0 refuses nested calls. */
     uint32_t max_call_depth;
+    /* Core files (docs/debugging.md): when a run fails on a guest fault,
+     * stack overflow, abort, memory access or deadline, an ELF core file of
+     * the guest is written into this existing directory (copied at creation;
+     * clones take it from their own configuration) and named in the error
+     * message.  NULL: none. */
+    const char *core_dir;
+    uint64_t core_max_size; /* bound on one core file; 0 = 64 MiB */
 } glint_config;
 
 #define GLINT_DEFAULT_MAX_CALL_DEPTH 8u
@@ -108,6 +115,21 @@ typedef struct glint_config {
 
 /* Fills cfg with the defaults. */
 void glint_config_init(glint_config *cfg);
+
+/* Debugging with gdb (docs/debugging.md).  Listens for one gdb connection
+ * on a loopback address (NULL: "127.0.0.1"; others are refused: whoever
+ * connects controls the guest) and port (0: any free one; *bound_port, if
+ * non-NULL, receives it).  The next run of the sandbox (initialise or call)
+ * waits until gdb connects (glint_sandbox_kill ends the wait) and stops
+ * before its first instruction; gdb then controls the guest: registers
+ * (general, segment, flags, x87, SSE), memory, breakpoints, single step,
+ * continue, Ctrl-C, detach, kill.  While gdb holds the guest, its call
+ * deadline does not run.  The session ends when gdb detaches or
+ * disconnects, or when the guest ends (fault, abort, kill, destroy).
+ * Errors: GLINT_E_INVALID_ARGUMENT (not loopback), GLINT_E_STATE (a run in
+ * progress, or already listening), GLINT_E_IO (socket, bind: errno). */
+glint_status glint_sandbox_debug_listen(glint_sandbox *sb, const char *address, uint16_t port,
+                                        uint16_t *bound_port);
 
 /* Creates a sandbox from a guest ELF file / memory buffer (copied; the caller
  * keeps ownership).  Nothing runs yet.  On failure *out is NULL and err (if
