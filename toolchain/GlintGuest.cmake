@@ -163,7 +163,8 @@ set(GLINT_GUEST_CODEGEN_FLAGS
   -mno-red-zone                   # exceptions/interrupts in the guest push onto the current stack
   -fPIE                           # the image is relocated to 0x1000 by the host
   -fstack-clash-protection        # probe large stack allocations page by page (guard page works)
-  -fno-omit-frame-pointer         # frame-pointer backtraces of guest crashes
+  -fno-omit-frame-pointer         # frame-pointer backtraces of guest crashes ...
+  -mno-omit-leaf-frame-pointer    # ... leaf functions included (docs/debugging.md)
   -fno-asynchronous-unwind-tables # no .eh_frame in the image; -g still gives .debug_frame
   -ffunction-sections             # with --gc-sections: drop unused functions ...
   -fdata-sections                 # ... and data from the image

@@ -46,7 +46,7 @@ CC_FOR_TARGET=${CC_FOR_TARGET:-cc}
 if [ -z "${CFLAGS_FOR_TARGET:-}" ]; then
   GCC_INC=$($CC_FOR_TARGET -print-file-name=include)
   CFLAGS_FOR_TARGET="-ffreestanding -fno-stack-protector -mno-red-zone -fPIE -fstack-clash-protection \
--fno-omit-frame-pointer -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
+-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
 -U_FORTIFY_SOURCE -nostdinc -isystem $GCC_INC -O2 -g"
 fi
 # newlib's x86_64-elf configuration hard-codes -DHAVE_INIT_FINI, which makes

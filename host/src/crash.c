@@ -58,8 +58,8 @@ int glint_signal_for_vector(uint64_t vector) {
     }
 }
 
-static bool read_word(void *ctx, uint64_t addr, uint64_t *value) {
-    return glint_gmem_read(ctx, addr, value, sizeof *value);
+static bool read_guest(void *ctx, uint64_t addr, void *dst, size_t len) {
+    return glint_gmem_read(ctx, addr, dst, len);
 }
 
 /* Appends text to the message if it fits, cutting it otherwise. */
@@ -130,8 +130,8 @@ void glint_sb_crash_report(glint_sandbox *sb, const glint_regs *regs, int signal
     glint_debug_fatal_stop(sb, regs, signal);
     const glint_layout_info *l = &sb->layout;
     glint_backtrace bt;
-    glint_unwind_fp(regs->rip, regs->rbp, l->stack_gpa, l->stack_gpa + l->stack_size,
-                    GLINT_UNWIND_MAX_FRAMES, read_word, &sb->gmem, &bt);
+    glint_unwind_fp(regs->rip, regs->rbp, regs->rsp, l->stack_gpa, l->stack_gpa + l->stack_size,
+                    GLINT_UNWIND_MAX_FRAMES, sb->image->symbols, read_guest, &sb->gmem, &bt);
     char text[GLINT_ERROR_MESSAGE_SIZE];
     size_t used = strnlen(sb->last_error.message, sizeof sb->last_error.message);
     static const char label[] = "; backtrace: ";

@@ -145,13 +145,54 @@ size_t glint_symbols_format(const glint_symbols *s, uint64_t addr, char *buf, si
     return (size_t)n < size ? (size_t)n : (size == 0 ? 0 : size - 1);
 }
 
-void glint_unwind_fp(uint64_t rip, uint64_t rbp, uint64_t stack_lo, uint64_t stack_hi,
-                     uint32_t max_frames, glint_unwind_read_fn read, void *ctx,
-                     glint_backtrace *bt) {
+/* True if the bytes before ret are a CALL: rel32 (E8), or FF /2 through a
+ * register, [reg+disp8] or [rip+disp32]. */
+static bool follows_call(uint64_t ret, glint_unwind_read_fn read, void *ctx) {
+    uint8_t b[6];
+    if (ret < 6 || !read(ctx, ret - 6, b, sizeof b)) return false;
+    if (b[1] == 0xe8) return true;                          /* call rel32 */
+    if (b[4] == 0xff && (b[5] & 0x38) == 0x10) return true; /* call *%reg */
+    if (b[3] == 0xff && (b[4] & 0x38) == 0x10) return true; /* call *disp8(%reg) */
+    if (b[0] == 0xff && (b[1] & 0x38) == 0x10) return true; /* call *disp32(...) */
+    return false;
+}
+
+/* For the innermost function: where its return address is when it has no
+ * frame of its own (yet, or at all), as an offset from rsp; -1 if it has. */
+static int frameless_slot(const glint_symbols *syms, uint64_t rip, glint_unwind_read_fn read,
+                          void *ctx) {
+    uint64_t off;
+    if (glint_symbols_lookup(syms, rip, &off) == NULL) return -1;
+    uint8_t at_rip = 0, head[8];
+    if (read(ctx, rip, &at_rip, 1) && at_rip == 0xc3) return 0; /* RET: frame gone */
+    uint64_t start = rip - off;
+    if (!read(ctx, start, head, sizeof head)) return -1;
+    size_t p = 0;
+    if (head[0] == 0xf3 && head[1] == 0x0f && head[2] == 0x1e && head[3] == 0xfa)
+        p = 4; /* endbr64 */
+    bool prologue = head[p] == 0x55 && head[p + 1] == 0x48 && head[p + 2] == 0x89 &&
+                    head[p + 3] == 0xe5; /* push %rbp; mov %rsp,%rbp */
+    if (!prologue) return 0;             /* no frame at all: a leaf */
+    if (off <= p) return 0;              /* before the push */
+    if (off == p + 1) return 8;          /* between push and mov */
+    return -1;
+}
+
+void glint_unwind_fp(uint64_t rip, uint64_t rbp, uint64_t rsp, uint64_t stack_lo, uint64_t stack_hi,
+                     uint32_t max_frames, const glint_symbols *syms, glint_unwind_read_fn read,
+                     void *ctx, glint_backtrace *bt) {
     memset(bt, 0, sizeof *bt);
     if (max_frames == 0) return;
     if (max_frames > GLINT_UNWIND_MAX_FRAMES) max_frames = GLINT_UNWIND_MAX_FRAMES;
     bt->pcs[bt->count++] = rip;
+    if (syms != NULL && bt->count < max_frames) {
+        int slot = frameless_slot(syms, rip, read, ctx);
+        uint64_t ret;
+        if (slot >= 0 && rsp >= stack_lo && rsp < stack_hi && (rsp & 7u) == 0 &&
+            read(ctx, rsp + (uint64_t)slot, &ret, sizeof ret) &&
+            glint_symbols_lookup(syms, ret - 1, NULL) != NULL && follows_call(ret, read, ctx))
+            bt->pcs[bt->count++] = ret;
+    }
     uint64_t prev = 0;
     while (rbp != 0) {
         if (bt->count == max_frames) {
@@ -166,7 +207,7 @@ void glint_unwind_fp(uint64_t rip, uint64_t rbp, uint64_t stack_lo, uint64_t sta
             return;
         }
         uint64_t next, ret;
-        if (!read(ctx, rbp, &next) || !read(ctx, rbp + 8, &ret)) {
+        if (!read(ctx, rbp, &next, sizeof next) || !read(ctx, rbp + 8, &ret, sizeof ret)) {
             bt->truncated = true;
             return;
         }

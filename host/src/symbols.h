@@ -60,8 +60,8 @@ const char *glint_symbols_lookup(const glint_symbols *s, uint64_t addr, uint64_t
 /* "name+0x12" (or "0x1234" when unknown) into buf; returns strlen. */
 size_t glint_symbols_format(const glint_symbols *s, uint64_t addr, char *buf, size_t size);
 
-/* Reads one 8-byte word of guest memory; false if unreadable. */
-typedef bool (*glint_unwind_read_fn)(void *ctx, uint64_t addr, uint64_t *value);
+/* Reads len bytes of guest memory; false if any is unreadable. */
+typedef bool (*glint_unwind_read_fn)(void *ctx, uint64_t addr, void *dst, size_t len);
 
 typedef struct glint_backtrace {
     uint32_t count; /* pcs[0] is the faulting RIP, then return addresses */
@@ -74,10 +74,17 @@ typedef struct glint_backtrace {
  * [stack_lo, stack_hi) and rise strictly; the walk ends at rbp 0 or a zero
  * return address (the runtime's entry clears rbp), after max_frames (at
  * most GLINT_UNWIND_MAX_FRAMES) or at the first frame that breaks a rule
- * (then truncated is set). */
-void glint_unwind_fp(uint64_t rip, uint64_t rbp, uint64_t stack_lo, uint64_t stack_hi,
-                     uint32_t max_frames, glint_unwind_read_fn read, void *ctx,
-                     glint_backtrace *bt);
+ * (then truncated is set).
+ *
+ * The innermost function may not have set up its frame: compilers leave it
+ * out of leaf functions (GCC even with -mno-omit-leaf-frame-pointer), and a
+ * fault can hit a prologue or a RET.  With symbols (syms non-NULL) the
+ * walk then takes the caller's address from the stack at rsp (at most 8
+ * bytes up), but only if it follows a CALL instruction in a known
+ * function, and goes on from the unchanged rbp. */
+void glint_unwind_fp(uint64_t rip, uint64_t rbp, uint64_t rsp, uint64_t stack_lo, uint64_t stack_hi,
+                     uint32_t max_frames, const glint_symbols *syms, glint_unwind_read_fn read,
+                     void *ctx, glint_backtrace *bt);
 
 /* "f+0x12 <- g+0x40 <- h+0x8" (" <- ..." when truncated), cut to fit buf
  * with a trailing "..." when it does not.  Return addresses are named after

@@ -220,7 +220,8 @@ static void test_long_name(void **state) {
     sym[1].st_name = 1;
     glint_symbols *t;
     glint_error err;
-    assert_int_equal(glint_symbols_build(NULL, elf, name_off + 1001, BASE, IMAGE, &t, &err), GLINT_OK);
+    assert_int_equal(glint_symbols_build(NULL, elf, name_off + 1001, BASE, IMAGE, &t, &err),
+                     GLINT_OK);
     const char *n = glint_symbols_lookup(t, BASE + 0x100, NULL);
     assert_non_null(n);
     assert_int_equal(strlen(n), GLINT_SYMBOL_NAME_MAX);
@@ -241,7 +242,8 @@ static void test_real_guest(void **state) {
     glint_error err;
     assert_int_equal(glint_elf_parse(data, size, &info, &err), GLINT_OK);
     glint_symbols *t;
-    assert_int_equal(glint_symbols_build(NULL, data, size, BASE, info.image_size, &t, &err), GLINT_OK);
+    assert_int_equal(glint_symbols_build(NULL, data, size, BASE, info.image_size, &t, &err),
+                     GLINT_OK);
     assert_true(t->count > 50);
     /* The entry point is _start. */
     uint64_t off = 1;
@@ -260,14 +262,19 @@ static void test_real_guest(void **state) {
 
 typedef struct fake_stack {
     uint64_t words[(STACK_HI - STACK_LO) / 8];
+    uint8_t code[0x1000]; /* guest code at BASE */
     uint64_t reads;
 } fake_stack;
 
-static bool read_word(void *ctx, uint64_t addr, uint64_t *v) {
+static bool read_word(void *ctx, uint64_t addr, void *dst, size_t len) {
     fake_stack *fs = ctx;
     fs->reads++;
-    if (addr < STACK_LO || addr > STACK_HI - 8 || (addr & 7)) return false;
-    *v = fs->words[(addr - STACK_LO) / 8];
+    if (addr >= BASE && addr - BASE < sizeof fs->code && len <= sizeof fs->code - (addr - BASE)) {
+        memcpy(dst, fs->code + (addr - BASE), len);
+        return true;
+    }
+    if (addr < STACK_LO || addr >= STACK_HI || len > STACK_HI - addr) return false;
+    memcpy(dst, (uint8_t *)fs->words + (addr - STACK_LO), len);
     return true;
 }
 
@@ -284,7 +291,7 @@ static void test_unwind_good(void **state) {
     frame(&fs, 0x100f40, 0x100fe0, BASE + 0x105);
     frame(&fs, 0x100fe0, 0, BASE + 0x210);
     glint_backtrace bt;
-    glint_unwind_fp(BASE + 0x412, 0x100f00, STACK_LO, STACK_HI, 64, read_word, &fs, &bt);
+    glint_unwind_fp(BASE + 0x412, 0x100f00, 0, STACK_LO, STACK_HI, 64, NULL, read_word, &fs, &bt);
     assert_int_equal(bt.count, 4);
     assert_false(bt.truncated);
     assert_int_equal(bt.pcs[0], BASE + 0x412);
@@ -298,7 +305,7 @@ static void test_unwind_good(void **state) {
     assert_string_equal(buf, "global_alias+0x12 <- gamma+0x10 <- alpha+0x5 <- beta+0x10");
     /* A zero return address ends the chain too. */
     frame(&fs, 0x100f40, 0x100fe0, 0);
-    glint_unwind_fp(BASE + 0x412, 0x100f00, STACK_LO, STACK_HI, 64, read_word, &fs, &bt);
+    glint_unwind_fp(BASE + 0x412, 0x100f00, 0, STACK_LO, STACK_HI, 64, NULL, read_word, &fs, &bt);
     assert_int_equal(bt.count, 2);
     assert_false(bt.truncated);
     /* Unknown addresses print as numbers. */
@@ -307,12 +314,12 @@ static void test_unwind_good(void **state) {
     assert_string_equal(buf, "global_alias+0x12 <- 0x99");
     /* Frame limit. */
     frame(&fs, 0x100f40, 0x100fe0, BASE + 0x105);
-    glint_unwind_fp(BASE + 0x412, 0x100f00, STACK_LO, STACK_HI, 2, read_word, &fs, &bt);
+    glint_unwind_fp(BASE + 0x412, 0x100f00, 0, STACK_LO, STACK_HI, 2, NULL, read_word, &fs, &bt);
     assert_int_equal(bt.count, 2);
     assert_true(bt.truncated);
     glint_backtrace_format(t, &bt, buf, sizeof buf);
     assert_string_equal(buf, "global_alias+0x12 <- gamma+0x10 <- ...");
-    glint_unwind_fp(BASE, 0, STACK_LO, STACK_HI, 0, read_word, &fs, &bt);
+    glint_unwind_fp(BASE, 0, 0, STACK_LO, STACK_HI, 0, NULL, read_word, &fs, &bt);
     assert_int_equal(bt.count, 0);
     glint_symbols_release(t);
 }
@@ -324,39 +331,96 @@ static void test_unwind_hostile(void **state) {
     /* A frame pointing at itself: one return address, then the loop is refused. */
     memset(&fs, 0, sizeof fs);
     frame(&fs, 0x100f00, 0x100f00, BASE + 0x100);
-    glint_unwind_fp(BASE, 0x100f00, STACK_LO, STACK_HI, 64, read_word, &fs, &bt);
+    glint_unwind_fp(BASE, 0x100f00, 0, STACK_LO, STACK_HI, 64, NULL, read_word, &fs, &bt);
     assert_int_equal(bt.count, 2);
     assert_true(bt.truncated);
     /* A two-frame cycle. */
     frame(&fs, 0x100f00, 0x100f20, BASE + 0x100);
     frame(&fs, 0x100f20, 0x100f00, BASE + 0x100);
-    glint_unwind_fp(BASE, 0x100f00, STACK_LO, STACK_HI, 64, read_word, &fs, &bt);
+    glint_unwind_fp(BASE, 0x100f00, 0, STACK_LO, STACK_HI, 64, NULL, read_word, &fs, &bt);
     assert_int_equal(bt.count, 3);
     assert_true(bt.truncated);
     /* Wild, misaligned, out-of-stack, at the very top, wrapping. */
     const uint64_t bad[] = {0xdeadbeefdeadbeef, 0x100f03, STACK_LO - 16,
                             STACK_HI - 8,       STACK_HI, ~0ull - 7};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        glint_unwind_fp(BASE, bad[i], STACK_LO, STACK_HI, 64, read_word, &fs, &bt);
+        glint_unwind_fp(BASE, bad[i], 0, STACK_LO, STACK_HI, 64, NULL, read_word, &fs, &bt);
         assert_int_equal(bt.count, 1);
         assert_true(bt.truncated);
     }
     /* Unreadable memory inside the claimed stack range. */
-    glint_unwind_fp(BASE, 0x200000, 0x200000, 0x300000, 64, read_word, &fs, &bt);
+    glint_unwind_fp(BASE, 0x200000, 0, 0x200000, 0x300000, 64, NULL, read_word, &fs, &bt);
     assert_int_equal(bt.count, 1);
     assert_true(bt.truncated);
     /* An endless rising chain: bounded by the frame limit, bounded reads. */
     memset(&fs, 0, sizeof fs);
     for (uint64_t a = STACK_LO; a + 32 <= STACK_HI; a += 16) frame(&fs, a, a + 16, BASE + 0x100);
     fs.reads = 0;
-    glint_unwind_fp(BASE, STACK_LO, STACK_LO, STACK_HI, 1000, read_word, &fs, &bt);
+    glint_unwind_fp(BASE, STACK_LO, 0, STACK_LO, STACK_HI, 1000, NULL, read_word, &fs, &bt);
     assert_int_equal(bt.count, GLINT_UNWIND_MAX_FRAMES);
     assert_true(bt.truncated);
     assert_true(fs.reads <= 2 * GLINT_UNWIND_MAX_FRAMES);
     /* An empty stack range. */
-    glint_unwind_fp(BASE, 16, 0, 8, 64, read_word, &fs, &bt);
+    glint_unwind_fp(BASE, 16, 0, 0, 8, 64, NULL, read_word, &fs, &bt);
     assert_int_equal(bt.count, 1);
     assert_true(bt.truncated);
+}
+
+/* The innermost function without a frame of its own: a leaf, a fault in a
+ * prologue, at a RET.  The caller comes from the stack, checked. */
+static void test_unwind_frameless(void **state) {
+    (void)state;
+    static fake_stack fs;
+    memset(&fs, 0, sizeof fs);
+    synth s;
+    synth_build(&s);
+    glint_symbols *t;
+    assert_int_equal(build_guarded(&s, &t), GLINT_OK);
+    static const uint8_t prologue[] = {0x55, 0x48, 0x89, 0xe5};
+    memcpy(fs.code + 0x100, prologue, sizeof prologue); /* alpha: a frame */
+    fs.code[0x300] = 0x8b;                              /* gamma: a leaf */
+    fs.code[0x20b] = 0xe8;                              /* beta+0xb: call rel32 */
+    fs.code[0x30c] = 0xc3;                              /* gamma+0xc: ret */
+    const uint64_t rsp = 0x100e00, ret = BASE + 0x210;  /* after beta's call */
+    fs.words[(rsp - STACK_LO) / 8] = ret;
+    fs.words[(rsp + 8 - STACK_LO) / 8] = ret;
+    frame(&fs, 0x100f00, 0, BASE + 0x105);
+    glint_backtrace bt;
+    char buf[256];
+    /* Leaf. */
+    glint_unwind_fp(BASE + 0x304, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    glint_backtrace_format(t, &bt, buf, sizeof buf);
+    assert_string_equal(buf, "gamma+0x4 <- beta+0x10 <- alpha+0x5");
+    /* At a RET. */
+    glint_unwind_fp(BASE + 0x30c, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    assert_int_equal(bt.count, 3);
+    assert_int_equal(bt.pcs[1], ret);
+    /* Prologue: before the push (slot 0) and between push and mov (slot 8). */
+    glint_unwind_fp(BASE + 0x100, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    assert_int_equal(bt.count, 3);
+    fs.words[(rsp - STACK_LO) / 8] = 0x12345; /* what was pushed: not an address */
+    glint_unwind_fp(BASE + 0x101, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    assert_int_equal(bt.count, 3);
+    assert_int_equal(bt.pcs[1], ret);
+    /* Frame set up: the chain alone. */
+    glint_unwind_fp(BASE + 0x108, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    assert_int_equal(bt.count, 2);
+    assert_int_equal(bt.pcs[1], BASE + 0x105);
+    /* A stack word that does not follow a call, or is not code: ignored. */
+    fs.words[(rsp - STACK_LO) / 8] = BASE + 0x220;
+    glint_unwind_fp(BASE + 0x304, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    assert_int_equal(bt.count, 2);
+    fs.words[(rsp - STACK_LO) / 8] = 0xdeadbeef;
+    glint_unwind_fp(BASE + 0x304, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    assert_int_equal(bt.count, 2);
+    /* rsp outside the stack or misaligned: not read. */
+    fs.words[(rsp - STACK_LO) / 8] = ret;
+    glint_unwind_fp(BASE + 0x304, 0x100f00, 8, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    assert_int_equal(bt.count, 2);
+    glint_unwind_fp(BASE + 0x304, 0x100f00, rsp + 3, STACK_LO, STACK_HI, 64, t, read_word, &fs,
+                    &bt);
+    assert_int_equal(bt.count, 2);
+    glint_symbols_release(t);
 }
 
 static void test_format_bounds(void **state) {
@@ -387,10 +451,10 @@ static void test_format_bounds(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lookup),        cmocka_unit_test(test_hostile_tables),
-        cmocka_unit_test(test_long_name),     cmocka_unit_test(test_real_guest),
-        cmocka_unit_test(test_unwind_good),   cmocka_unit_test(test_unwind_hostile),
-        cmocka_unit_test(test_format_bounds),
+        cmocka_unit_test(test_lookup),           cmocka_unit_test(test_hostile_tables),
+        cmocka_unit_test(test_long_name),        cmocka_unit_test(test_real_guest),
+        cmocka_unit_test(test_unwind_good),      cmocka_unit_test(test_unwind_hostile),
+        cmocka_unit_test(test_unwind_frameless), cmocka_unit_test(test_format_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
