@@ -594,9 +594,6 @@ static bool loopback_address(const char *text, struct sockaddr_storage *ss, sock
 glint_status glint_sandbox_debug_listen(glint_sandbox *sb, const char *address, uint16_t port,
                                         uint16_t *bound_port) {
     if (sb == NULL) return GLINT_E_INVALID_ARGUMENT;
-    if (glint_sb_running(sb)) return glint_sb_fail_running(sb, "glint_sandbox_debug_listen");
-    if (sb->debug != NULL && (sb->debug->listen_fd >= 0 || sb->debug->conn_fd >= 0))
-        return glint_sb_fail(sb, GLINT_E_STATE, "a gdb session is already open on this sandbox");
     if (address == NULL) address = "127.0.0.1";
     struct sockaddr_storage ss;
     socklen_t len;
@@ -605,6 +602,9 @@ glint_status glint_sandbox_debug_listen(glint_sandbox *sb, const char *address, 
                              "gdb address '%.100s' is not a loopback address (127.0.0.0/8, ::1): "
                              "whoever connects controls the guest",
                              address);
+    if (glint_sb_running(sb)) return glint_sb_fail_running(sb, "glint_sandbox_debug_listen");
+    if (sb->debug != NULL && (sb->debug->listen_fd >= 0 || sb->debug->conn_fd >= 0))
+        return glint_sb_fail(sb, GLINT_E_STATE, "a gdb session is already open on this sandbox");
     glint_debug *d = sb->debug;
     if (d == NULL) {
         d = glint_counted_calloc(&sb->counters, 1, sizeof *d);
