@@ -1,7 +1,8 @@
 /*
  * demo.c - a small Glint guest (demo.elf) showing the basics: functions with
  * string and number parameters, a heap-allocated string result, and printf
- * output that the host receives as PRINT messages.
+ * output that the host receives as PRINT messages; and a function that
+ * crashes on request, for docs/debugging.md.
  */
 #include <glint_guest.h>
 
@@ -61,8 +62,23 @@ static glint_status fib(const glint_value *args, uint32_t argc, glint_value *ret
     return GLINT_OK;
 }
 
+/* peek(address) -> the byte of guest memory at address.  Unsafe on
+ * purpose, for docs/debugging.md: `peek 0` dereferences NULL two frames
+ * down, like a real bug, and shows what a crash report, a core file and
+ * gdb make of it. */
+__attribute__((noinline)) static uint32_t read_byte(uint64_t address) {
+    return *(const volatile uint8_t *)(uintptr_t)address;
+}
+
+static glint_status peek(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)argc;
+    *ret = glint_u32(read_byte(args[0].as.u64));
+    return GLINT_OK;
+}
+
 void glint_main(void) {
     glint_register_function("greet", greet, GLINT_TYPE_STRING, 1, GLINT_TYPE_STRING);
     glint_register_function("add", add, GLINT_TYPE_I32, 2, GLINT_TYPE_I32, GLINT_TYPE_I32);
     glint_register_function("fib", fib, GLINT_TYPE_U64, 1, GLINT_TYPE_U32);
+    glint_register_function("peek", peek, GLINT_TYPE_U32, 1, GLINT_TYPE_U64);
 }

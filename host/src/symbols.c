@@ -163,18 +163,21 @@ static int frameless_slot(const glint_symbols *syms, uint64_t rip, glint_unwind_
                           void *ctx) {
     uint64_t off;
     if (glint_symbols_lookup(syms, rip, &off) == NULL) return -1;
-    uint8_t at_rip = 0, head[8];
+    uint8_t at_rip = 0, head[16];
     if (read(ctx, rip, &at_rip, 1) && at_rip == 0xc3) return 0; /* RET: frame gone */
     uint64_t start = rip - off;
     if (!read(ctx, start, head, sizeof head)) return -1;
     size_t p = 0;
     if (head[0] == 0xf3 && head[1] == 0x0f && head[2] == 0x1e && head[3] == 0xfa)
-        p = 4; /* endbr64 */
-    bool prologue = head[p] == 0x55 && head[p + 1] == 0x48 && head[p + 2] == 0x89 &&
-                    head[p + 3] == 0xe5; /* push %rbp; mov %rsp,%rbp */
-    if (!prologue) return 0;             /* no frame at all: a leaf */
-    if (off <= p) return 0;              /* before the push */
-    if (off == p + 1) return 8;          /* between push and mov */
+        p = 4;                     /* endbr64 */
+    if (head[p] != 0x55) return 0; /* no push %rbp first: a leaf without a frame */
+    if (off <= p) return 0;        /* before the push */
+    /* The compiler may schedule other instructions between the push and
+     * mov %rsp,%rbp. */
+    for (size_t q = p + 1; q + 3 <= sizeof head; q++) {
+        if (head[q] == 0x48 && head[q + 1] == 0x89 && head[q + 2] == 0xe5)
+            return off <= q ? 8 : -1; /* pushed, frame not yet set / set */
+    }
     return -1;
 }
 

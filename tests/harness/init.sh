@@ -18,6 +18,8 @@ export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# Loopback networking (no NIC): gdb talks to the gdb stub over 127.0.0.1.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
 # Raw output: no CR before LF from the tty layer (the host side strips CRs anyway).
 stty -onlcr 2>/dev/null
 

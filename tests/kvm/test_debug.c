@@ -56,7 +56,8 @@ static const char *guest;
 /* ---- gdb in batch mode ------------------------------------------------------ */
 
 typedef struct gdb_run {
-    pid_t pid;
+    _Atomic pid_t pid; /* 0 once reaped */
+    int status;
     char out[64];
 } gdb_run;
 
@@ -93,7 +94,9 @@ static void gdb_start(gdb_run *g, uint16_t port, const char *core, const char *c
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, fd, 1);
     posix_spawn_file_actions_adddup2(&fa, fd, 2);
-    assert_int_equal(posix_spawn(&g->pid, GDB, &fa, NULL, (char *const *)argv, environ), 0);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, GDB, &fa, NULL, (char *const *)argv, environ), 0);
+    g->pid = pid;
     posix_spawn_file_actions_destroy(&fa);
     close(fd);
 }
@@ -108,19 +111,22 @@ static char *read_text(const char *path) {
     return strdup(buf);
 }
 
+/* Reaps gdb if it has ended; true then. */
+static bool gdb_ended(gdb_run *g) {
+    pid_t pid = g->pid;
+    if (pid == 0) return true;
+    if (waitpid(pid, &g->status, WNOHANG) != pid) return false;
+    g->pid = 0;
+    return true;
+}
+
 /* Waits for gdb (killing it after the timeout); returns its output. */
 static char *gdb_finish(gdb_run *g) {
-    int status = 0;
-    for (int i = 0; i < GDB_TIMEOUT_S * 10; i++) {
-        if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
-            g->pid = 0;
-            break;
-        }
-        usleep(100000);
-    }
+    for (int i = 0; i < GDB_TIMEOUT_S * 10 && !gdb_ended(g); i++) usleep(100000);
     if (g->pid != 0) {
         kill(g->pid, SIGKILL);
-        waitpid(g->pid, &status, 0);
+        waitpid(g->pid, &g->status, 0);
+        g->pid = 0;
         print_error("gdb did not finish within %d s\n", GDB_TIMEOUT_S);
     }
     char *out = read_text(g->out);
@@ -147,14 +153,34 @@ typedef struct session {
     gdb_run gdb;
     bool interrupt;       /* send SIGINT to gdb once the guest runs the call */
     _Atomic bool calling; /* initialisation is over, the call began */
+    _Atomic bool done;    /* the sandbox is finished */
+    glint_sandbox *sb;
 } session;
+
+/* If gdb ends (or never connects) while the sandbox still waits for it,
+ * the test must not hang: kill the run after a grace period. */
+static void *watchdog(void *arg) {
+    session *s = arg;
+    int grace = -1;
+    while (!s->done) {
+        usleep(100000);
+        if (grace < 0 && gdb_ended(&s->gdb)) grace = 100;
+        if (grace > 0 && --grace == 0) {
+            print_error("gdb ended, the sandbox still ran 10 s later: killing it\n");
+            glint_sandbox_kill(s->sb);
+            grace = 50;
+        }
+    }
+    return NULL;
+}
 
 /* Ctrl-C: gdb turns SIGINT into an interrupt request to the stub. */
 static void *interrupter(void *arg) {
     session *s = arg;
     while (!s->calling) usleep(10000);
     sleep(1);
-    kill(s->gdb.pid, SIGINT);
+    pid_t pid = s->gdb.pid;
+    if (pid > 0) kill(pid, SIGINT); /* never kill(0, ...): that is our process group */
     return NULL;
 }
 
@@ -166,13 +192,17 @@ static char *run_session(session *s, const char *const *cmds) {
     assert_int_equal(glint_sandbox_debug_listen(sb, NULL, 0, &port), GLINT_OK);
     assert_true(port != 0);
     gdb_start(&s->gdb, port, NULL, cmds);
-    pthread_t t;
+    pthread_t t, w;
+    s->sb = sb;
+    assert_int_equal(pthread_create(&w, NULL, watchdog, s), 0);
     if (s->interrupt) assert_int_equal(pthread_create(&t, NULL, interrupter, s), 0);
     s->st = glint_sandbox_initialize(sb);
     s->calling = true;
     if (s->st == GLINT_OK)
         s->st = glint_sandbox_call(sb, s->fn, s->ret, s->args, s->argc, &s->result);
     snprintf(s->message, sizeof s->message, "%s", glint_sandbox_last_error(sb)->message);
+    s->done = true;
+    pthread_join(w, NULL);
     glint_sandbox_destroy(sb);
     if (s->interrupt) pthread_join(t, NULL);
     return gdb_finish(&s->gdb);
@@ -642,6 +672,8 @@ static void test_crash_messages(void **state) {
 
 int main(void) {
     glint_test_require_kvm();
+    /* GLINT_TEST_ONLY=test_fault_stop runs one (cmocka's name filter). */
+    if (getenv("GLINT_TEST_ONLY") != NULL) cmocka_set_test_filter(getenv("GLINT_TEST_ONLY"));
     guest = glint_test_guest_path("debug_guest");
     const struct CMUnitTest offline[] = {
         cmocka_unit_test(test_crash_messages),

@@ -402,6 +402,16 @@ static void test_unwind_frameless(void **state) {
     glint_unwind_fp(BASE + 0x101, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
     assert_int_equal(bt.count, 3);
     assert_int_equal(bt.pcs[1], ret);
+    /* Something scheduled between push and mov (GCC does): still slot 8. */
+    static const uint8_t spread[] = {0x55, 0x66, 0x0f, 0xef, 0xc0, 0x48, 0x89, 0xe5};
+    memcpy(fs.code + 0x100, spread, sizeof spread);
+    glint_unwind_fp(BASE + 0x105, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    assert_int_equal(bt.count, 3);
+    assert_int_equal(bt.pcs[1], ret);
+    glint_unwind_fp(BASE + 0x108, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
+    assert_int_equal(bt.count, 2);
+    memcpy(fs.code + 0x100, prologue, sizeof prologue);
+    memset(fs.code + 0x104, 0, 4);
     /* Frame set up: the chain alone. */
     glint_unwind_fp(BASE + 0x108, 0x100f00, rsp, STACK_LO, STACK_HI, 64, t, read_word, &fs, &bt);
     assert_int_equal(bt.count, 2);
