@@ -22,12 +22,36 @@ typedef struct candidate {
     bool global;
 } candidate;
 
-static int cmp_candidate(const void *a, const void *b) {
-    const candidate *x = a, *y = b;
-    if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
-    /* At one address, global names first (aliases: keep the public one). */
-    if (x->global != y->global) return x->global ? -1 : 1;
-    return 0;
+/* x before y: by address; at one address global names first (aliases:
+ * keep the public one). */
+static bool before(const candidate *x, const candidate *y) {
+    if (x->addr != y->addr) return x->addr < y->addr;
+    return x->global && !y->global;
+}
+
+static void sift_down(candidate *c, uint64_t root, uint64_t n) {
+    for (;;) {
+        uint64_t child = 2 * root + 1;
+        if (child >= n) return;
+        if (child + 1 < n && before(&c[child], &c[child + 1])) child++;
+        if (!before(&c[root], &c[child])) return;
+        candidate t = c[root];
+        c[root] = c[child];
+        c[child] = t;
+        root = child;
+    }
+}
+
+/* Heapsort: in place and allocation-free (glibc's qsort may malloc, which
+ * the library's allocation counters would not see). */
+static void sort_candidates(candidate *c, uint64_t n) {
+    for (uint64_t i = n / 2; i-- > 0;) sift_down(c, i, n);
+    for (uint64_t end = n; end > 1; end--) {
+        candidate t = c[0];
+        c[0] = c[end - 1];
+        c[end - 1] = t;
+        sift_down(c, 0, end - 1);
+    }
 }
 
 glint_status glint_symbols_build(glint_counters *cnt, const void *elf, size_t size, uint64_t base,
@@ -73,7 +97,7 @@ glint_status glint_symbols_build(glint_counters *cnt, const void *elf, size_t si
                                  .name_len = len,
                                  .global = ELF64_ST_BIND(sym.st_info) != STB_LOCAL};
         }
-        qsort(c, (size_t)n, sizeof *c, cmp_candidate);
+        sort_candidates(c, n);
         /* One entry per address; sum the names that stay. */
         uint64_t kept = 0;
         for (uint64_t i = 0; i < n; i++) {
