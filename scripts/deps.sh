@@ -11,6 +11,7 @@ packages=(
     newlib-source                                    # guest libc, built from source
     systemtap-sdt-dev                                # <sys/sdt.h>: USDT probes in libglint
     libcmocka-dev duktape-dev pkg-config file         # tests, examples
+    gdb                                               # the debugging tests drive it (docs/debugging.md)
     qemu-system-x86 busybox-static cpio xz-utils zstd # the KVM test harness (tests/harness)
     "$@"
 )

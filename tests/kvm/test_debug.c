@@ -580,7 +580,8 @@ static char *crash_with_core(const char *fn, glint_type ret, uint64_t deadline_n
     assert_int_equal(glint_sandbox_initialize(sb), GLINT_OK);
     glint_value result;
     assert_int_equal(glint_sandbox_call(sb, fn, ret, NULL, 0, &result), want);
-    const char *msg = glint_sandbox_last_error(sb)->message;
+    char msg[GLINT_ERROR_MESSAGE_SIZE];
+    snprintf(msg, sizeof msg, "%s", glint_sandbox_last_error(sb)->message);
     print_message("%s: %s\n", fn, msg);
     assert_non_null(strstr(msg, "; core dumped to "));
     glint_sandbox_destroy(sb);
