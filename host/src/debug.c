@@ -130,7 +130,7 @@ static void own_connection(glint_sandbox *sb, glint_debug *d) {
     pid_t tid = (pid_t)syscall(SYS_gettid);
     if (d->conn_fd < 0 || d->owner_tid == tid) return;
     struct f_owner_ex owner = {.type = F_OWNER_TID, .pid = tid};
-    if (fcntl(d->conn_fd, F_SETSIG, sb->cancel_signal) == 0 &&
+    if (fcntl(d->conn_fd, F_SETSIG, sb->cancel->cancel_signal) == 0 &&
         fcntl(d->conn_fd, F_SETOWN_EX, &owner) == 0)
         d->owner_tid = tid;
 }
@@ -280,7 +280,7 @@ static glint_gdb_action serve(glint_sandbox *sb, int signal, uint32_t flags) {
         struct pollfd p = {.fd = d->conn_fd, .events = POLLIN};
         int r = poll(&p, 1, -1);
         if (r < 0 && errno == EINTR) {
-            if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_CANCEL) {
+            if (atomic_load_explicit(&sb->cancel->run_state, memory_order_acquire) & GLINT_RUN_CANCEL) {
                 d->host_killed = true;
                 a = GLINT_GDB_KILL;
             }
@@ -366,7 +366,7 @@ static glint_status wait_for_gdb(glint_sandbox *sb, glint_debug *d) {
         struct pollfd p = {.fd = d->listen_fd, .events = POLLIN};
         int r = poll(&p, 1, -1);
         if (r < 0 && errno == EINTR) {
-            if (atomic_load_explicit(&sb->run_state, memory_order_acquire) & GLINT_RUN_CANCEL) {
+            if (atomic_load_explicit(&sb->cancel->run_state, memory_order_acquire) & GLINT_RUN_CANCEL) {
                 end_session(d);
                 return glint_sb_fail_poison(sb, GLINT_E_CANCELLED,
                                             "call cancelled by glint_sandbox_kill while waiting "
