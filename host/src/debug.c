@@ -280,7 +280,8 @@ static glint_gdb_action serve(glint_sandbox *sb, int signal, uint32_t flags) {
         struct pollfd p = {.fd = d->conn_fd, .events = POLLIN};
         int r = poll(&p, 1, -1);
         if (r < 0 && errno == EINTR) {
-            if (atomic_load_explicit(&sb->cancel->run_state, memory_order_acquire) & GLINT_RUN_CANCEL) {
+            if (atomic_load_explicit(&sb->cancel->run_state, memory_order_acquire) &
+                GLINT_RUN_CANCEL) {
                 d->host_killed = true;
                 a = GLINT_GDB_KILL;
             }
@@ -366,7 +367,8 @@ static glint_status wait_for_gdb(glint_sandbox *sb, glint_debug *d) {
         struct pollfd p = {.fd = d->listen_fd, .events = POLLIN};
         int r = poll(&p, 1, -1);
         if (r < 0 && errno == EINTR) {
-            if (atomic_load_explicit(&sb->cancel->run_state, memory_order_acquire) & GLINT_RUN_CANCEL) {
+            if (atomic_load_explicit(&sb->cancel->run_state, memory_order_acquire) &
+                GLINT_RUN_CANCEL) {
                 end_session(d);
                 return glint_sb_fail_poison(sb, GLINT_E_CANCELLED,
                                             "call cancelled by glint_sandbox_kill while waiting "
