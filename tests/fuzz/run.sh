@@ -69,7 +69,7 @@ declare -A sources=(
     [elf]="$here/fuzz_elf.c $root/host/src/elf_loader.c $root/host/src/layout.c $root/host/src/error.c $root/host/src/symbols.c $root/host/src/counted.c ${wire_src[*]}"
     [wire]="$here/fuzz_wire.c ${wire_src[*]}"
     [stack]="$here/fuzz_stack.c ${wire_src[*]}"
-    [gdb]="$here/fuzz_gdb.c $root/host/src/gdb_packet.c $root/host/src/gdb_stub.c"
+    [gdb]="$here/fuzz_gdb.c $root/host/src/gdb_packet.c $root/host/src/gdb_stub.c $root/host/src/gdb_regs.c"
 )
 declare -A max_len=([elf]=131072 [wire]=8192 [stack]=16384 [gdb]=65536)
 
