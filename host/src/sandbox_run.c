@@ -308,7 +308,10 @@ static glint_status fail_deadline(glint_sandbox *sb) {
 static glint_status run_loop(glint_sandbox *sb);
 
 glint_status glint_sb_run_until_done(glint_sandbox *sb) {
-    if (sb->debug == NULL) return run_loop(sb);
+    /* The debugger brackets the outermost run only: a nested call runs
+     * inside it, with its breakpoints in place and its stops served by the
+     * run loop's own hooks. */
+    if (sb->debug == NULL || sb->call_depth > 0) return run_loop(sb);
     glint_status st = glint_debug_run_start(sb);
     if (st == GLINT_OK) st = run_loop(sb);
     glint_debug_run_end(sb, st);

@@ -87,6 +87,15 @@ static glint_status do_abort(const glint_value *args, uint32_t argc, glint_value
     abort();
 }
 
+/* relay(n) -> the host function host_relay(n), which calls work(n) in
+ * this sandbox again (a nested call): 2n + 1. */
+static glint_status relay(const glint_value *args, uint32_t argc, glint_value *ret) {
+    (void)argc;
+    glint_status st = glint_call_host("host_relay", GLINT_TYPE_I32, ret, 1, args[0]);
+    if (st != GLINT_OK) glint_set_error("host_relay failed: %s", glint_host_error());
+    return st;
+}
+
 void glint_main(void) {
     glint_register_function("work", work, GLINT_TYPE_I32, 1, GLINT_TYPE_I32);
     glint_register_function("crash", crash, GLINT_TYPE_I32, 0);
@@ -95,4 +104,5 @@ void glint_main(void) {
     glint_register_function("crash_loop_fp", crash_loop_fp, GLINT_TYPE_VOID, 0);
     glint_register_function("recurse", recurse, GLINT_TYPE_I32, 1, GLINT_TYPE_I32);
     glint_register_function("do_abort", do_abort, GLINT_TYPE_VOID, 0);
+    glint_register_function("relay", relay, GLINT_TYPE_I32, 1, GLINT_TYPE_I32);
 }

@@ -184,10 +184,21 @@ static void *interrupter(void *arg) {
     return NULL;
 }
 
+/* host_relay(n): work(n) in the calling sandbox, nested. */
+static glint_status host_relay(glint_host_call *call, void *user, const glint_value *args,
+                               uint32_t argc, glint_value *ret) {
+    (void)user, (void)argc;
+    return glint_sandbox_call(glint_host_call_sandbox(call), "work", GLINT_TYPE_I32, args, 1, ret);
+}
+
 static char *run_session(session *s, const char *const *cmds) {
     glint_sandbox *sb;
     glint_error err;
     assert_int_equal(glint_sandbox_create(&s->cfg, guest, &sb, &err), GLINT_OK);
+    static const glint_type one_i32[] = {GLINT_TYPE_I32};
+    assert_int_equal(glint_sandbox_register_host_function(sb, "host_relay", GLINT_TYPE_I32, one_i32,
+                                                          1, host_relay, NULL),
+                     GLINT_OK);
     uint16_t port = 0;
     assert_int_equal(glint_sandbox_debug_listen(sb, NULL, 0, &port), GLINT_OK);
     assert_true(port != 0);
@@ -246,6 +257,27 @@ static void test_break_step_finish(void **state) {
     expect(out, "<compute+");   /* after stepi */
     expect(out, "work (args="); /* finish: back in the caller */
     expect(out, "Value returned is $2 = 43");
+    expect(out, "exited normally");
+    free(out);
+}
+
+/* A breakpoint in a nested call (guest -> host -> guest), stepped and
+ * continued: the outer call completes. */
+static void test_nested_call(void **state) {
+    (void)state;
+    session s;
+    session_init(&s, "relay", GLINT_TYPE_I32);
+    s.args[0] = glint_i32(7);
+    s.argc = 1;
+    static const char *const cmds[] = {"break compute",      "continue", "bt", "stepi",
+                                       "info registers rip", "continue", NULL};
+    char *out = run_session(&s, cmds);
+    assert_int_equal(s.st, GLINT_OK);
+    assert_int_equal(s.result.as.i32, 15);
+    expect(out, "Breakpoint 1, compute (n=");
+    expect(out, "glint_call_host (name=");
+    expect(out, "in relay (");
+    expect(out, "<compute+");
     expect(out, "exited normally");
     free(out);
 }
@@ -682,13 +714,10 @@ int main(void) {
         cmocka_unit_test(test_hostile_stub),
     };
     const struct CMUnitTest with_gdb[] = {
-        cmocka_unit_test(test_break_step_finish),
-        cmocka_unit_test(test_fault_stop),
-        cmocka_unit_test(test_interrupt_and_kill),
-        cmocka_unit_test(test_deadline),
-        cmocka_unit_test(test_detach),
-        cmocka_unit_test(test_hw_breakpoints),
-        cmocka_unit_test(test_core_files),
+        cmocka_unit_test(test_break_step_finish), cmocka_unit_test(test_nested_call),
+        cmocka_unit_test(test_fault_stop),        cmocka_unit_test(test_interrupt_and_kill),
+        cmocka_unit_test(test_deadline),          cmocka_unit_test(test_detach),
+        cmocka_unit_test(test_hw_breakpoints),    cmocka_unit_test(test_core_files),
     };
     int failed = cmocka_run_group_tests_name("debug without gdb", offline, NULL, NULL);
     if (access(GDB, X_OK) != 0) {
