@@ -79,6 +79,21 @@ static void this_thread(pid_t *tid, uint64_t *id) {
     *id = tls_thread.id;
 }
 
+/* Sets the absolute deadline ns from now, then arms the timer for it (in
+ * that order: see arm_deadline). */
+static glint_status start_deadline(glint_sandbox *sb, uint64_t ns) {
+    uint64_t now = glint_monotonic_ns();
+    sb->deadline_ns = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(ns / 1000000000ull);
+    its.it_value.tv_nsec = (long)(ns % 1000000000ull);
+    if (glint_counted_timer_settime(&sb->counters, sb->deadline_timer, &its) != 0)
+        return glint_sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "timer_settime failed: %s",
+                             strerror(errno));
+    return GLINT_OK;
+}
+
 static glint_status arm_deadline(glint_sandbox *sb) {
     pid_t tid;
     uint64_t id;
@@ -103,17 +118,7 @@ static glint_status arm_deadline(glint_sandbox *sb) {
      * arrives the run loop always finds the deadline passed (otherwise it
      * would take the signal for a stale one and re-enter a guest that may
      * spin forever, with no second signal to come). */
-    uint64_t ns = sb->cfg.call_deadline_ns;
-    uint64_t now = glint_monotonic_ns();
-    sb->deadline_ns = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = (time_t)(ns / 1000000000ull);
-    its.it_value.tv_nsec = (long)(ns % 1000000000ull);
-    if (glint_counted_timer_settime(&sb->counters, sb->deadline_timer, &its) != 0)
-        return glint_sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "timer_settime failed: %s",
-                             strerror(errno));
-    return GLINT_OK;
+    return start_deadline(sb, sb->cfg.call_deadline_ns);
 }
 
 glint_status glint_sb_begin_run(glint_sandbox *sb) {
@@ -185,17 +190,7 @@ void glint_sb_pause_deadline(glint_sandbox *sb, uint64_t *left) {
 
 glint_status glint_sb_resume_deadline(glint_sandbox *sb, uint64_t left) {
     if (left == 0 || sb->deadline_ns == 0) return GLINT_OK;
-    /* As in arm_deadline: the absolute deadline before the timer. */
-    uint64_t now = glint_monotonic_ns();
-    sb->deadline_ns = left > UINT64_MAX - now ? UINT64_MAX : now + left;
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    its.it_value.tv_sec = (time_t)(left / 1000000000ull);
-    its.it_value.tv_nsec = (long)(left % 1000000000ull);
-    if (glint_counted_timer_settime(&sb->counters, sb->deadline_timer, &its) != 0)
-        return glint_sb_fail(sb, GLINT_E_INVALID_ARGUMENT, "timer_settime failed: %s",
-                             strerror(errno));
-    return GLINT_OK;
+    return start_deadline(sb, left);
 }
 
 void glint_sb_cancel_teardown(glint_sandbox *sb) {
